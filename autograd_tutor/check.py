@@ -1,0 +1,73 @@
+"""`check`: play a lesson headlessly, one given answer per step, through the
+same `LessonSession` the app uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from .lesson.loader import Lesson
+from .session import LessonSession
+
+
+def read_answers(path: str | Path, steps: int) -> list[str | None]:
+    """The answers file: a YAML list with one entry per step."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ValueError(f"cannot read: {err.strerror or err}") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ValueError(f"{where}not valid YAML") from None
+    if not isinstance(data, list):
+        raise ValueError("expected a YAML list with one answer per step")
+    if len(data) != steps:
+        raise ValueError(f"{len(data)} answers for a lesson of {steps} steps (one entry per step, null to skip)")
+    return [_text(entry, i) for i, entry in enumerate(data)]
+
+
+def _text(entry: object, index: int) -> str | None:
+    if entry is None:
+        return None
+    if isinstance(entry, bool):
+        return str(entry)
+    if isinstance(entry, int | float):
+        return repr(entry)
+    if isinstance(entry, str):
+        return entry
+    if isinstance(entry, list) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in entry):
+        return "[" + ", ".join(repr(v) for v in entry) + "]"
+    raise ValueError(f"answer {index}: expected text, a number or a list of numbers")
+
+
+def play(lesson: Lesson, answers: list[str | None]) -> dict:
+    session = LessonSession(lesson)
+    rows = []
+    for step, answer in zip(lesson.steps, answers):
+        feedback = ""
+        if not step.takes_answer:
+            verdict = "shown"
+            if step.kind == "run":
+                feedback = session.truth().message or ""
+        elif answer is None:
+            verdict = "skipped"
+        else:
+            result = session.submit(answer)
+            verdict, feedback = result.status, result.feedback
+            if not result.correct:
+                session.reveal()
+        rows.append({
+            "index": step.index,
+            "kind": step.kind,
+            "target": step.target_json(),
+            "answer": answer if step.takes_answer else None,
+            "verdict": verdict,
+            "expected": session.expected(),
+            "feedback": feedback,
+        })
+        session.advance()
+    correct = sum(r["verdict"] == "correct" for r in rows)
+    total = sum(s.takes_answer for s in lesson.steps)
+    return {"lesson": lesson.id, "correct": correct, "total": total, "steps": rows}

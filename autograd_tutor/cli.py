@@ -1,0 +1,147 @@
+"""The `autograd-tutor` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+EXAMPLES = {
+    "check": """examples:
+  autograd-tutor check lessons/02-chain-rule.yaml --answers answers.yaml
+  autograd-tutor check lessons/02-chain-rule.yaml --answers answers.yaml --json
+
+answers.yaml is a YAML list, one entry per step (null for a step that takes no answer):
+  - "16"
+  - null
+  - 2*x*cos(x**2)
+exit status: 0 all correct, 1 some not, 2 the lesson (or answers file) is invalid""",
+    "validate": """examples:
+  autograd-tutor validate lessons/
+  autograd-tutor validate my-lesson.yaml --format json
+problems are printed as FILE:LINE:COL: error|warning: message
+exit status: 0 no errors (warnings allowed), 1 at least one error""",
+    "steps": """examples:
+  autograd-tutor steps lessons/02-chain-rule.yaml
+  autograd-tutor steps lessons/02-chain-rule.yaml --json""",
+    "schema": """examples:
+  autograd-tutor schema > lesson.schema.json""",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="autograd-tutor",
+        description="A terminal tutor for PyTorch autograd and the chain rule.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name, help=help, description=help, epilog=EXAMPLES[name], formatter_class=argparse.RawDescriptionHelpFormatter
+        )
+
+    p = command("check", "play a lesson headlessly with answers from a file")
+    p.add_argument("lesson", help="a lesson file")
+    p.add_argument("--answers", required=True, metavar="FILE", help="a YAML list with one answer per step")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p = command("validate", "check lesson files and report every problem at FILE:LINE:COL")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="lesson files or directories")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p = command("steps", "list a lesson's steps (written or automatic)")
+    p.add_argument("lesson", help="a lesson file")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+    command("schema", "print the JSON Schema of the lesson format")
+
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return {"check": _check, "validate": _validate, "steps": _steps, "schema": _schema}[args.command](args)
+    except BrokenPipeError:
+        return 0
+
+
+def _load_or_report(path: str):
+    from .lesson.loader import load
+    from .lesson.problems import LessonInvalid
+
+    try:
+        return load(path)
+    except LessonInvalid as err:
+        for problem in err.problems:
+            print(problem, file=sys.stderr)
+        return None
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .validate import validate
+
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        for p in missing:
+            print(f"{p}: error: no such file or directory", file=sys.stderr)
+        return 1
+    problems = validate(args.paths)
+    if args.format == "json":
+        print(json.dumps([p.as_dict() for p in problems], indent=2))
+    else:
+        for problem in problems:
+            print(problem)
+    return 1 if any(p.severity == "error" for p in problems) else 0
+
+
+def _steps(args: argparse.Namespace) -> int:
+    lesson = _load_or_report(args.lesson)
+    if lesson is None:
+        return 2
+    rows = [
+        {"index": s.index, "kind": s.kind, "target": s.target_json(), "prompt": s.prompt} for s in lesson.steps
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        for row in rows:
+            target = json.dumps(row["target"], ensure_ascii=False) if row["target"] is not None else ""
+            print(f"{row['index']:>3}  {row['kind']:<9} {target}")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .check import play, read_answers
+
+    lesson = _load_or_report(args.lesson)
+    if lesson is None:
+        return 2
+    try:
+        answers = read_answers(args.answers, len(lesson.steps))
+    except ValueError as err:
+        print(f"{args.answers}: error: {err}", file=sys.stderr)
+        return 2
+    report = play(lesson, answers)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        for step in report["steps"]:
+            line = f"{step['index']:>3}  {step['kind']:<9} {step['verdict']:<8}"
+            if step["answer"] is not None:
+                line += f" {step['answer']}"
+            print(line)
+            if step["feedback"]:
+                print(f"       {step['feedback']}")
+        print(f"{report['correct']}/{report['total']} correct")
+    return 0 if report["correct"] == report["total"] else 1
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from .lesson.model import json_schema
+
+    print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""The live torch state of a lesson, for `run` and `predict` steps.
+
+It starts as one forward pass over the inputs as authored, exactly as in a
+notebook: leaves created with `torch.tensor(..., requires_grad=...)`, nodes
+computed from them, non-leaves not retaining their gradient. Operations are
+performed on real tensors; whatever torch raises or warns is reported as is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+from ..expr.to_torch import build
+from ..lesson.code import op_code
+from ..lesson.computation import Computation
+from ..lesson.model import RunOp
+from .torch_import import dtype as torch_dtype
+from .torch_import import to_value, torch
+
+Truth = None | bool | str | float | tuple  # what a predict step can be asked
+
+
+@dataclass(frozen=True)
+class OpResult:
+    code: str
+    error: str | None = None  # "RuntimeError: element 0 of tensors does not require grad ..."
+    warning: str | None = None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    results: tuple[OpResult, ...]
+
+    @property
+    def outcome(self) -> str:
+        return "error" if any(r.error for r in self.results) else "ok"
+
+
+@dataclass(frozen=True)
+class Observation:
+    value: Truth
+    warning: str | None = None
+
+
+class LiveState:
+    def __init__(self, comp: Computation):
+        self.comp = comp
+        t = torch()
+        self.dtype = torch_dtype(comp.dtype)
+        self.tensors: dict[str, Any] = {
+            n: t.tensor(v, dtype=self.dtype, requires_grad=comp.requires_grad[n]) for n, v in comp.inputs.items()
+        }
+        self._forward(no_grad=False)
+
+    def _forward(self, no_grad: bool) -> None:
+        t = torch()
+        with t.no_grad() if no_grad else contextlib.nullcontext():
+            for name, expr in self.comp.nodes.items():
+                self.tensors[name] = build(expr, self.tensors, t, self.dtype)
+
+    def run(self, ops: list[RunOp]) -> RunResult:
+        """Perform `ops` in order; like a notebook cell, stop at the first error."""
+        results = []
+        for op in ops:
+            result = self.apply(op)
+            results.append(result)
+            if result.error:
+                break
+        return RunResult(tuple(results))
+
+    def apply(self, op: RunOp) -> OpResult:
+        code = "\n".join(op_code(op, self.comp))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                self._apply(op)
+            except (RuntimeError, AttributeError, TypeError, ValueError) as err:
+                return OpResult(code, f"{type(err).__name__}: {_clean(str(err))}", _warning(caught))
+        return OpResult(code, None, _warning(caught))
+
+    def _apply(self, op: RunOp) -> None:
+        t = torch()
+        if op.op == "forward":
+            self._forward(no_grad=op.arg == "no_grad")
+        elif op.op == "backward":
+            self.tensors[self.comp.output].backward(retain_graph=op.arg == "retain_graph")
+        elif op.op == "zero_grad":
+            self.tensors[op.arg].grad.zero_()  # AttributeError on a None grad, as in a notebook
+        elif op.op == "requires_grad":
+            for name, flag in op.arg.items():
+                self.tensors[name].requires_grad_(flag)
+        elif op.op == "detach":
+            self.tensors[op.arg] = self.tensors[op.arg].detach()
+        elif op.op == "retain_grad":
+            self.tensors[op.arg].retain_grad()
+        elif op.op == "set":
+            for name, value in op.arg.items():
+                flag = self.tensors[name].requires_grad
+                self.tensors[name] = t.tensor(value, dtype=self.dtype, requires_grad=flag)
+        else:
+            raise AssertionError(op.op)
+
+    def observe(self, target: str) -> Observation:
+        """`N.grad`, `N.requires_grad`, `N.is_leaf`, `N.grad_fn` or `N`, read from torch."""
+        name, _, prop = target.partition(".")
+        tensor = self.tensors[name]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if prop == "grad":
+                grad = tensor.grad
+                value: Truth = None if grad is None else to_value(grad)
+            elif prop == "grad_fn":
+                value = None if tensor.grad_fn is None else tensor.grad_fn.name()
+            elif prop in ("requires_grad", "is_leaf"):
+                value = bool(getattr(tensor, prop))
+            else:
+                value = to_value(tensor)
+        return Observation(value, _warning(caught))
+
+    def snapshot(self) -> dict[str, dict[str, Truth]]:
+        """Every tensor's value, grad, requires_grad, is_leaf and grad_fn (for drawing)."""
+        props = ("", ".grad", ".requires_grad", ".is_leaf", ".grad_fn")
+        return {n: {p.lstrip(".") or "value": self.observe(n + p).value for p in props} for n in self.tensors}
+
+
+def _warning(caught: list) -> str | None:
+    return _clean(str(caught[0].message)) if caught else None
+
+
+def _clean(message: str) -> str:
+    """torch's message without its C++ source location."""
+    return message.split(" (Triggered internally at")[0].strip()

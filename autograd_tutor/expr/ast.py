@@ -1,0 +1,103 @@
+"""The expression tree shared by node expressions and answers.
+
+Every node records `col`, its 0-based column in the source text, so that errors
+can point at the character at fault.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Functions of one argument, applied elementwise.
+ELEMENTWISE = ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs")
+# Reductions of a vector to a scalar.
+REDUCTIONS = ("sum", "mean")
+# Function name -> number of arguments.
+ARITY = {**{f: 1 for f in ELEMENTWISE}, **{f: 1 for f in REDUCTIONS}, "clamp": 3, "bce": 2}
+RESERVED = frozenset(ARITY) | {"pi"}
+
+
+@dataclass(frozen=True)
+class Num:
+    value: float
+    col: int = 0
+    text: str = ""  # as written ("pi", "1e-8"), for display
+
+
+@dataclass(frozen=True)
+class Name:
+    id: str
+    col: int = 0
+
+
+@dataclass(frozen=True)
+class Unary:
+    op: str  # "-" or "+"
+    operand: Expr
+    col: int = 0
+
+
+@dataclass(frozen=True)
+class Bin:
+    op: str  # "+", "-", "*", "/", "**"
+    left: Expr
+    right: Expr
+    col: int = 0
+
+
+@dataclass(frozen=True)
+class Call:
+    func: str
+    args: tuple[Expr, ...]
+    col: int = 0
+
+
+@dataclass(frozen=True)
+class Vector:
+    """A list literal `[e1, e2, ...]`; answers only."""
+
+    items: tuple[Expr, ...]
+    col: int = 0
+
+
+@dataclass(frozen=True)
+class Word:
+    """`None`, `True`, `False`, `error`, `ok` or a grad_fn name; answers only."""
+
+    text: str  # canonical spelling: "None", "True", "False", "error", "ok", "PowBackward0"
+    col: int = 0
+
+
+Expr = Num | Name | Unary | Bin | Call | Vector | Word
+
+
+def names(expr: Expr) -> list[str]:
+    """The lesson names used in `expr`, in order of first appearance."""
+    seen: dict[str, None] = {}
+
+    def walk(e: Expr) -> None:
+        if isinstance(e, Name):
+            seen.setdefault(e.id)
+        for child in children(e):
+            walk(child)
+
+    walk(expr)
+    return list(seen)
+
+
+def children(expr: Expr) -> tuple[Expr, ...]:
+    if isinstance(expr, Unary):
+        return (expr.operand,)
+    if isinstance(expr, Bin):
+        return (expr.left, expr.right)
+    if isinstance(expr, Call):
+        return expr.args
+    if isinstance(expr, Vector):
+        return expr.items
+    return ()
+
+
+def has_reduction(expr: Expr) -> bool:
+    if isinstance(expr, Call) and expr.func in REDUCTIONS:
+        return True
+    return any(has_reduction(c) for c in children(expr))

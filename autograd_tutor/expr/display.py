@@ -1,0 +1,62 @@
+"""One-line Unicode rendering of expression trees: `2·x·cos(x²)`."""
+
+from __future__ import annotations
+
+from .ast import Bin, Call, Expr, Name, Num, Unary, Vector, Word
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 4}
+
+
+def to_text(expr: Expr) -> str:
+    return _show(expr)[0]
+
+
+def _show(expr: Expr) -> tuple[str, int]:
+    """The text of `expr` and the precedence of its outermost operator."""
+    if isinstance(expr, Num):
+        text = "π" if expr.text == "pi" else (expr.text or format_number(expr.value))
+        return text, 5
+    if isinstance(expr, Name):
+        return expr.id, 5
+    if isinstance(expr, Word):
+        return expr.text, 5
+    if isinstance(expr, Vector):
+        return "[" + ", ".join(to_text(i) for i in expr.items) + "]", 5
+    if isinstance(expr, Call):
+        return f"{expr.func}({', '.join(to_text(a) for a in expr.args)})", 5
+    if isinstance(expr, Unary):
+        inner, prec = _show(expr.operand)
+        sign = "−" if expr.op == "-" else "+"
+        return sign + (inner if prec >= 3 else f"({inner})"), 3
+    assert isinstance(expr, Bin)
+    prec = _PRECEDENCE[expr.op]
+    left, lp = _show(expr.left)
+    right, rp = _show(expr.right)
+    if expr.op == "**":
+        left = left if lp > prec else f"({left})"
+        exponent = expr.right
+        if isinstance(exponent, Num) and exponent.value.is_integer() and 0 <= exponent.value < 100:
+            return left + str(int(exponent.value)).translate(_SUPERSCRIPT), prec
+        return f"{left}^{right if rp >= prec else f'({right})'}", prec
+    left = left if lp >= prec else f"({left})"
+    # the right operand of - and / needs brackets at equal precedence
+    right = right if rp > prec or (rp == prec and expr.op in "+*") else f"({right})"
+    symbol = {"+": " + ", "-": " − ", "*": "·", "/": "/"}[expr.op]
+    return left + symbol + right, prec
+
+
+def format_number(value: float) -> str:
+    """A number as the tutor shows it: 4 decimals, like torch's printing, or
+    4 significant figures when that would hide the digits."""
+    if value != value:
+        return "nan"
+    if value in (float("inf"), float("-inf")):
+        return "inf" if value > 0 else "-inf"
+    if value == 0:
+        return "0"
+    if float(value).is_integer() and abs(value) < 1e9:
+        return str(int(value))
+    if 0.01 <= abs(value) < 1e6:
+        return f"{value:.4f}".rstrip("0").rstrip(".")
+    return f"{value:.4g}"

@@ -1,0 +1,288 @@
+"""Load lesson files: YAML -> typed model -> checked computation and steps.
+
+Every problem is located (`file:line:col`). This module never imports torch:
+the checks that need it (answers judged right, mistakes judged wrong, values
+finite in the lesson's dtype) are in `autograd_tutor.validate`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ..expr.ast import Expr
+from ..expr.evaluate import EvalError, Value, evaluate, is_finite, shape
+from ..expr.parser import ParseError, is_reserved, parse
+from .computation import Computation
+from .model import PROPERTIES, LessonSpec
+from .problems import LessonInvalid, Problem
+from .source import Source, SourceError, read
+from .steps import Step, sequence
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class Lesson:
+    file: str
+    spec: LessonSpec
+    computation: Computation
+    steps: list[Step]
+    source: Source
+    warnings: tuple[Problem, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def title(self) -> str:
+        return self.spec.title
+
+
+def load(path: str | Path) -> Lesson:
+    """Load one lesson file; raises LessonInvalid with every problem found."""
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise LessonInvalid([Problem(file, 1, 1, f"cannot read: {err}")]) from None
+    return loads(text, file)
+
+
+def loads(text: str, file: str = "<lesson>") -> Lesson:
+    try:
+        source = read(file, text)
+    except SourceError as err:
+        raise LessonInvalid([err.problem]) from None
+    if not isinstance(source.data, dict):
+        raise LessonInvalid([source.at((), "a lesson is a mapping of fields (format, id, title, inputs, nodes, ...)")])
+    try:
+        spec = LessonSpec.model_validate(source.data)
+    except ValidationError as err:
+        raise LessonInvalid(_schema_problems(err, source)) from None
+    return _Checker(spec, source).lesson()
+
+
+def library(paths: list[str | Path]) -> tuple[list[Lesson], list[Problem]]:
+    """Load every lesson under `paths` (files, or directories in file-name order).
+
+    A broken lesson is reported and skipped; the others still load. Ids must be
+    unique within a library."""
+    lessons: list[Lesson] = []
+    problems: list[Problem] = []
+    seen: dict[str, Lesson] = {}
+    for file in lesson_files(paths):
+        try:
+            lesson = load(file)
+        except LessonInvalid as err:
+            problems += err.problems
+            continue
+        problems += lesson.warnings
+        if lesson.id in seen:
+            first = seen[lesson.id].file
+            problems.append(lesson.source.at(("id",), f"duplicate lesson id {lesson.id!r} (also in {first})"))
+            continue
+        seen[lesson.id] = lesson
+        lessons.append(lesson)
+    return lessons, problems
+
+
+def lesson_files(paths: list[str | Path]) -> list[Path]:
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files += sorted(f for f in p.iterdir() if f.suffix in (".yaml", ".yml") and f.is_file())
+        else:
+            files.append(p)
+    return files
+
+
+def _schema_problems(err: ValidationError, source: Source) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[tuple] = set()
+    for e in err.errors():
+        path = _data_path(e["loc"], source.data)
+        extra = e["type"] == "extra_forbidden"
+        missing = e["type"] == "missing"
+        if missing:
+            message = f"missing required field {e['loc'][-1]!r}"
+        elif extra:
+            message = f"unknown field {e['loc'][-1]!r}"
+        else:
+            message = e["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+            if e["type"] == "literal_error" and path == ("format",):
+                message = "format must be 1"
+            elif e["type"] == "string_pattern_mismatch" and path == ("id",):
+                message = "an id uses lowercase letters, digits and '-' (like chain-rule-sin)"
+            where = ".".join(str(p) for p in path)
+            message = f"{where}: {message}" if where else message
+        if (path, extra) in seen:  # one message per place (unions report each member)
+            continue
+        seen.add((path, extra))
+        problems.append(source.at(path, message, key=extra))
+    return problems
+
+
+def _data_path(loc: tuple, data: object) -> tuple:
+    """The part of a pydantic location that indexes into the data (drops union tags)."""
+    path: list = []
+    for part in loc:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        elif isinstance(data, dict) and isinstance(part, str) and part not in ("float", "int", "str"):
+            path.append(part)  # a missing or extra key
+            break
+        else:
+            continue
+        path.append(part)
+    return tuple(path)
+
+
+class _Checker:
+    """The checks of a lesson beyond its schema: names, expressions, shapes, steps."""
+
+    def __init__(self, spec: LessonSpec, source: Source):
+        self.spec = spec
+        self.source = source
+        self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+
+    def error(self, path: tuple, message: str, *, key: bool = False, offset: int = 0) -> None:
+        self.problems.append(self.source.at(path, message, key=key, offset=offset))
+
+    def warn(self, path: tuple, message: str) -> None:
+        self.warnings.append(self.source.at(path, message, "warning"))
+
+    def lesson(self) -> Lesson:
+        spec = self.spec
+        self.check_names()
+        inputs = {n: _value(i.value) for n, i in spec.inputs.items()}
+        exprs = self.parse_nodes()
+        values = self.evaluate(inputs, exprs)
+        output = spec.output or list(spec.nodes)[-1]
+        if output not in spec.nodes:
+            self.error(("output",), f"output {output!r} is not a node (nodes: {', '.join(spec.nodes)})")
+        elif output in values and shape(values[output]):
+            self.error(("output",), f"output {output!r} is a vector; backward() needs a scalar: use sum() or mean()")
+        if self.problems:
+            raise LessonInvalid(self.problems)
+        comp = Computation(
+            spec.dtype,
+            inputs,
+            {n: i.requires_grad for n, i in spec.inputs.items()},
+            exprs,
+            output,
+            {n: (shape(v) or (0,))[0] for n, v in values.items()},
+        )
+        steps = sequence(spec, comp)
+        for step in steps:
+            self.check_step(step, comp)
+        if self.problems:
+            raise LessonInvalid(self.problems)
+        return Lesson(self.source.file, spec, comp, steps, self.source, tuple(self.warnings))
+
+    def check_names(self) -> None:
+        for section in ("inputs", "nodes"):
+            for name in getattr(self.spec, section):
+                if not _NAME.fullmatch(name):
+                    self.error((section, name), f"{name!r} is not a name (letters, digits, _)", key=True)
+                elif is_reserved(name):
+                    self.error((section, name), f"{name!r} is reserved (a function, pi or a Python word)", key=True)
+        for name in set(self.spec.inputs) & set(self.spec.nodes):
+            self.error(("nodes", name), f"{name!r} is both an input and a node", key=True)
+
+    def parse_nodes(self) -> dict[str, Expr]:
+        known = list(self.spec.inputs)
+        order = list(self.spec.nodes)
+        exprs: dict[str, Expr] = {}
+        for i, (name, text) in enumerate(self.spec.nodes.items()):
+            try:
+                exprs[name] = parse(text, known, later=order[i + 1 :] + [name])
+            except ParseError as err:
+                message = f"{name!r} cannot use itself" if f"{name!r} is defined later" in err.message else err.message
+                self.error(("nodes", name), message, offset=err.col)
+            known.append(name)
+        return exprs
+
+    def evaluate(self, inputs: dict[str, Value], exprs: dict[str, Expr]) -> dict[str, Value]:
+        values: dict[str, Value] = dict(inputs)
+        for name, expr in exprs.items():
+            if any(n not in values for n in _names(expr)):
+                continue  # an argument already failed
+            try:
+                value = evaluate(expr, values)
+            except EvalError as err:
+                self.error(("nodes", name), err.message, offset=err.col)
+                continue
+            if not is_finite(value):
+                self.error(("nodes", name), f"{name} is not finite at the inputs given ({value})")
+                continue
+            values[name] = value
+        return values
+
+    def check_step(self, step: Step, comp: Computation) -> None:
+        path = step.path
+        kind, target = step.kind, step.target
+        names = [*comp.inputs, *comp.nodes]
+        if kind == "forward" and target not in comp.nodes:
+            self.error((*path, "forward"), f"forward: {target!r} is not a node (nodes: {', '.join(comp.nodes)})")
+        elif kind == "local":
+            of, wrt = target
+            if of not in comp.nodes:
+                self.error((*path, "local", 0), f"local: {of!r} is not a node (nodes: {', '.join(comp.nodes)})")
+            elif wrt not in comp.args(of):
+                args = ", ".join(comp.args(of)) or "none"
+                self.error((*path, "local", 1), f"local: {wrt!r} is not an argument of {of} (its arguments: {args})")
+        elif kind == "gradient":
+            if target not in names:
+                self.error((*path, "gradient"), f"gradient: {target!r} is not an input or node")
+            elif target in comp.inputs and not comp.requires_grad[target]:
+                self.warn((*path, "gradient"), f"gradient of {target}, which does not require grad in torch")
+        elif kind == "predict":
+            name, _, prop = target.partition(".")
+            if name not in names:
+                self.error((*path, "predict"), f"predict: {name!r} is not an input or node")
+            elif prop and prop not in PROPERTIES:
+                self.error((*path, "predict"), f"predict: {prop!r} is not one of {', '.join(PROPERTIES)}")
+        elif kind == "run":
+            for j, op in enumerate(target):
+                self.check_op((*path, "run", j), op, comp)
+        if self.spec.steps is not None:
+            spec = self.spec.steps[step.index]
+            if spec.ask is not None and not (
+                (kind == "forward" and isinstance(spec.ask, bool)) or (kind == "run" and spec.ask in ("outcome", False))
+            ):
+                self.error((*path, "ask"), "ask is `false` on a forward step or `outcome` on a run step")
+            if not step.takes_answer and (spec.answer is not None or spec.mistakes):
+                self.warn((*path, "answer"), "this step takes no answer; its answer and mistakes are never used")
+
+    def check_op(self, path: tuple, op, comp: Computation) -> None:
+        names = [*comp.inputs, *comp.nodes]
+        if op.op in ("zero_grad", "detach", "retain_grad") and op.arg not in names:
+            self.error(path, f"{op.op}: {op.arg!r} is not an input or node")
+        elif op.op == "requires_grad":
+            for name in op.arg:
+                if name not in names:
+                    self.error(path, f"requires_grad: {name!r} is not an input or node")
+        elif op.op == "set":
+            for name, value in op.arg.items():
+                if name not in comp.inputs:
+                    self.error(path, f"set: {name!r} is not an input (only inputs can be set)")
+                elif shape(_value(value)) != shape(comp.inputs[name]):
+                    self.error(path, f"set: {name} must keep its shape {list(shape(comp.inputs[name])) or 'scalar'}")
+
+
+def _value(value: float | list[float]) -> Value:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _names(expr: Expr) -> list[str]:
+    from ..expr.ast import names
+
+    return names(expr)

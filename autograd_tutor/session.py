@@ -1,0 +1,310 @@
+"""One lesson, played step by step: the object every front end drives.
+
+The app, the `check` command and `--plain` all use `LessonSession`: it holds
+the step sequence, judges answers, hands out hints, reveals, performs `run`
+steps on the live torch state and keeps a serialisable record of progress.
+torch is imported only when the first answer needs it (see `engine`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .engine.graph import Engine
+from .engine.live import LiveState, Observation, RunResult
+from .expr.display import format_number
+from .grade.compare import Tolerance
+from .grade.grader import BehaviourQuestion, MathQuestion, Verdict
+from .lesson.loader import Lesson
+from .lesson.steps import Step
+
+STATE_VERSION = 1
+
+
+@dataclass
+class StepRecord:
+    """What happened at one step; serialised into the progress store."""
+
+    status: str = "pending"  # pending | solved | revealed | skipped | shown
+    attempts: int = 0  # answers judged wrong (invalid ones do not count)
+    hints: int = 0
+    answer: str | None = None  # the last answer judged
+    mistakes: list[dict] = field(default_factory=list)  # [{"answer", "diagnosis", "feedback"}]
+
+    @property
+    def done(self) -> bool:
+        return self.status != "pending"
+
+
+@dataclass(frozen=True)
+class Reveal:
+    expected: Any  # the truth as JSON
+    text: str  # the truth as shown
+    native: str | None = None  # torch's value in the lesson's dtype, when it differs
+    derivative: str | None = None  # the symbolic local derivative (local steps)
+    answer: str | None = None  # the author's model answer
+    message: str | None = None  # torch's error or warning (run/predict steps)
+
+
+class LessonSession:
+    def __init__(self, lesson: Lesson, state: dict | None = None):
+        self.lesson = lesson
+        self.comp = lesson.computation
+        self.steps: list[Step] = lesson.steps
+        self.tol = Tolerance(*lesson.spec.tolerances())
+        self._engine: Engine | None = None
+        self._reset()
+        if state:
+            self._restore(state)
+
+    def _reset(self) -> None:
+        self.index = 0
+        self.records = [StepRecord() for _ in self.steps]
+        self._live: LiveState | None = None
+        self._synced = 0  # steps < _synced have had their effect on the live state
+        self._runs: dict[int, RunResult] = {}
+        self._observed: dict[int, Observation] = {}
+        self._questions: dict[int, MathQuestion | BehaviourQuestion] = {}
+
+    # --- the engine and the live state, built on first use -------------------
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = Engine(self.comp)
+        return self._engine
+
+    def _sync(self, upto: int) -> None:
+        """Give every step up to `upto` its effect: runs performed, predictions observed."""
+        if self._live is None:
+            self._live = LiveState(self.comp)
+        while self._synced <= upto and self._synced < len(self.steps):
+            step = self.steps[self._synced]
+            if step.kind == "predict":
+                self._observed[step.index] = self._live.observe(step.target)
+            elif step.kind == "run":
+                self._runs[step.index] = self._live.run(step.target)
+            self._synced += 1
+
+    @property
+    def live(self) -> LiveState:
+        self._sync(self.index)
+        assert self._live is not None
+        return self._live
+
+    # --- the current step -----------------------------------------------------
+
+    @property
+    def step(self) -> Step:
+        return self.steps[self.index]
+
+    @property
+    def record(self) -> StepRecord:
+        return self.records[self.index]
+
+    @property
+    def finished(self) -> bool:
+        return all(r.done for r, s in zip(self.records, self.steps) if s.takes_answer) and self.index == len(self.steps) - 1 and self.record.done
+
+    def question(self, index: int | None = None) -> MathQuestion | BehaviourQuestion:
+        index = self.index if index is None else index
+        if index not in self._questions:
+            step = self.steps[index]
+            if step.kind in ("forward", "local", "gradient"):
+                q: MathQuestion | BehaviourQuestion = MathQuestion(step, self.comp, self.engine, self.tol, step.mistakes)
+            elif step.kind in ("predict", "run"):
+                self._sync(index)
+                expected = self._runs[index].outcome if step.kind == "run" else self._observed[index].value
+                values = {n: v["value"] for n, v in self._live.snapshot().items()}
+                known = [*self.comp.inputs, *self.comp.nodes]
+                q = BehaviourQuestion(step, expected, self.tol, known, values, step.mistakes)
+            else:
+                raise ValueError(f"step {index} ({step.kind}) takes no answer")
+            self._questions[index] = q
+        return self._questions[index]
+
+    def expected(self, index: int | None = None) -> Any:
+        """The truth of a step as JSON: a number, a list, a string or null."""
+        index = self.index if index is None else index
+        step = self.steps[index]
+        if step.kind in ("forward", "local", "gradient"):
+            return _json(self.question(index).expected)
+        if step.kind in ("predict", "run"):
+            return _json(self.question(index).expected)
+        return None
+
+    def check(self, text: str) -> Verdict:
+        """Judge an answer to the current step without recording it (live, while typing)."""
+        return self.question().grade(text)
+
+    def submit(self, text: str) -> Verdict:
+        """Judge and record an answer to the current step."""
+        verdict = self.check(text)
+        record = self.record
+        if verdict.status == "invalid" or record.done:
+            return verdict
+        record.answer = text
+        if verdict.correct:
+            record.status = "solved"
+        else:
+            record.attempts += 1
+            record.mistakes.append({"answer": text, "diagnosis": verdict.diagnosis, "feedback": verdict.feedback})
+        return verdict
+
+    def hint(self) -> str | None:
+        """The next hint of the current step, or None when there are no more."""
+        hints = self.hints()
+        record = self.record
+        if record.hints >= len(hints):
+            return None
+        record.hints += 1
+        return hints[record.hints - 1]
+
+    def hints(self, index: int | None = None) -> tuple[str, ...]:
+        step = self.steps[self.index if index is None else index]
+        return step.hints or _default_hints(step, self)
+
+    def reveal(self) -> Reveal:
+        """Show the truth of the current step; it then counts as revealed, not solved."""
+        step, record = self.step, self.record
+        if step.takes_answer and not record.done:
+            record.status = "revealed"
+        return self.truth()
+
+    def truth(self, index: int | None = None) -> Reveal:
+        index = self.index if index is None else index
+        step = self.steps[index]
+        if step.kind == "explain":
+            return Reveal(None, "")
+        expected = self.expected(index)
+        if step.kind in ("forward", "local", "gradient"):
+            q = self.question(index)
+            native = q.native
+            differs = self.comp.dtype != "float64" and _text(native) != _text(q.expected)
+            derivative = None
+            if step.kind == "local":
+                from .expr.symbolic import local_derivative
+
+                of, wrt = step.target
+                derivative = local_derivative(self.comp.nodes[of], wrt, self.comp.sizes)
+            return Reveal(expected, _text(q.expected), _text(native) if differs else None, derivative, step.answer)
+        self._sync(index)
+        if step.kind == "run":
+            result = self._runs[index]
+            message = next((r.error for r in result.results if r.error), None)
+            return Reveal(expected, result.outcome, answer=step.answer, message=message)
+        observation = self._observed[index]
+        return Reveal(expected, str(observation.value) if not isinstance(observation.value, float | tuple)
+                      else _text(observation.value), answer=step.answer, message=observation.warning)
+
+    def run_result(self, index: int | None = None) -> RunResult:
+        index = self.index if index is None else index
+        self._sync(index)
+        return self._runs[index]
+
+    # --- moving through the lesson --------------------------------------------
+
+    def advance(self) -> bool:
+        """Leave the current step for the next one; False at the last step.
+
+        A step that takes no answer counts as shown; one left unanswered, as skipped."""
+        step, record = self.step, self.record
+        if not record.done:
+            record.status = "skipped" if step.takes_answer else "shown"
+        if step.kind == "run":
+            self._sync(self.index)
+        if self.index + 1 >= len(self.steps):
+            return False
+        self.index += 1
+        return True
+
+    def back(self) -> bool:
+        if self.index == 0:
+            return False
+        self.index -= 1
+        return True
+
+    def restart(self) -> None:
+        self._reset()
+
+    # --- scores and state -----------------------------------------------------
+
+    @property
+    def score(self) -> tuple[int, int]:
+        """(steps solved, steps that take an answer)."""
+        asked = [r for r, s in zip(self.records, self.steps) if s.takes_answer]
+        return sum(r.status == "solved" for r in asked), len(asked)
+
+    def to_state(self) -> dict:
+        return {
+            "version": STATE_VERSION,
+            "lesson": self.lesson.id,
+            "index": self.index,
+            "records": [asdict(r) for r in self.records],
+        }
+
+    def _restore(self, state: dict) -> None:
+        """Resume from `to_state()`; a lesson edited since keeps what still fits."""
+        if state.get("version") != STATE_VERSION or state.get("lesson") != self.lesson.id:
+            return
+        for i, raw in enumerate(state.get("records", [])[: len(self.steps)]):
+            self.records[i] = StepRecord(**raw)
+        self.index = min(max(int(state.get("index", 0)), 0), len(self.steps) - 1)
+
+    def facts(self) -> dict[str, dict]:
+        """What the learner has established so far, for drawing the graph:
+        forward values reached, gradients found and local factors found."""
+        reached = self.index
+        passed = {s.index for s in self.steps if self.records[s.index].done or s.index < reached}
+        values, gradients, factors = {}, {}, {}
+        forward_steps = {s.target for s in self.steps if s.kind == "forward"}
+        engine = self._engine
+        for s in self.steps:
+            if s.index in passed and engine is not None:
+                if s.kind == "forward":
+                    values[s.target] = engine.native.values[s.target]
+                elif s.kind == "gradient":
+                    gradients[s.target] = engine.native.gradients[s.target]
+                elif s.kind == "local":
+                    factors[tuple(s.target)] = engine.native.local[tuple(s.target)]
+        if engine is not None:
+            for name in (*self.comp.inputs, *(n for n in self.comp.nodes if n not in forward_steps)):
+                values[name] = engine.native.values[name]
+        return {"values": values, "gradients": gradients, "factors": factors}
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_json(v) for v in value]
+    return value
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_text(v) for v in value) + "]"
+    if isinstance(value, float):
+        return format_number(value)
+    return str(value)
+
+
+def _default_hints(step: Step, session: LessonSession) -> tuple[str, ...]:
+    comp = session.comp
+    if step.kind == "forward":
+        return ("Put the values of its arguments into the expression and compute.",)
+    if step.kind == "local":
+        of, wrt = step.target
+        return (
+            f"Differentiate {of} with respect to {wrt} alone; every other argument is a constant here.",
+            "Use the rule for the outermost operation of the expression.",
+        )
+    if step.kind == "gradient":
+        return (
+            f"Start from d{comp.output}/d{comp.output} = 1 and multiply the local factors along the way down to {step.target}.",
+            f"If {step.target} reaches {comp.output} along several paths, add the gradients of the paths.",
+        )
+    if step.kind == "predict":
+        return ("Think about what torch has done to this tensor so far: which backward() calls, which zero_().",)
+    if step.kind == "run":
+        return ("backward() needs a graph: something that requires grad, and a graph not already freed.",)
+    return ()
