@@ -58,15 +58,17 @@ def play(lesson: Lesson, answers: list[str | None]) -> dict:
             verdict, feedback = result.status, result.feedback
             if not result.correct:
                 session.reveal()
-        rows.append({
-            "index": step.index,
-            "kind": step.kind,
-            "target": step.target_json(),
-            "answer": answer if step.takes_answer else None,
-            "verdict": verdict,
-            "expected": session.expected(),
-            "feedback": feedback,
-        })
+        rows.append(
+            {
+                "index": step.index,
+                "kind": step.kind,
+                "target": step.target_json(),
+                "answer": answer if step.takes_answer else None,
+                "verdict": verdict,
+                "expected": session.expected(),
+                "feedback": feedback,
+            }
+        )
         session.advance()
     correct = sum(r["verdict"] == "correct" for r in rows)
     total = sum(s.takes_answer for s in lesson.steps)

@@ -40,7 +40,11 @@ def main(argv: list[str] | None = None) -> int:
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
         return sub.add_parser(
-            name, help=help, description=help, epilog=EXAMPLES[name], formatter_class=argparse.RawDescriptionHelpFormatter
+            name,
+            help=help,
+            description=help,
+            epilog=EXAMPLES[name],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
 
     p = command("check", "play a lesson headlessly with answers from a file")
@@ -98,9 +102,7 @@ def _steps(args: argparse.Namespace) -> int:
     lesson = _load_or_report(args.lesson)
     if lesson is None:
         return 2
-    rows = [
-        {"index": s.index, "kind": s.kind, "target": s.target_json(), "prompt": s.prompt} for s in lesson.steps
-    ]
+    rows = [{"index": s.index, "kind": s.kind, "target": s.target_json(), "prompt": s.prompt} for s in lesson.steps]
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
     else:

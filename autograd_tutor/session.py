@@ -105,14 +105,17 @@ class LessonSession:
 
     @property
     def finished(self) -> bool:
-        return all(r.done for r, s in zip(self.records, self.steps) if s.takes_answer) and self.index == len(self.steps) - 1 and self.record.done
+        """Every step has been answered, revealed, skipped or shown."""
+        return all(r.done for r in self.records)
 
     def question(self, index: int | None = None) -> MathQuestion | BehaviourQuestion:
         index = self.index if index is None else index
         if index not in self._questions:
             step = self.steps[index]
             if step.kind in ("forward", "local", "gradient"):
-                q: MathQuestion | BehaviourQuestion = MathQuestion(step, self.comp, self.engine, self.tol, step.mistakes)
+                q: MathQuestion | BehaviourQuestion = MathQuestion(
+                    step, self.comp, self.engine, self.tol, step.mistakes
+                )
             elif step.kind in ("predict", "run"):
                 self._sync(index)
                 expected = self._runs[index].outcome if step.kind == "run" else self._observed[index].value
@@ -195,8 +198,12 @@ class LessonSession:
             message = next((r.error for r in result.results if r.error), None)
             return Reveal(expected, result.outcome, answer=step.answer, message=message)
         observation = self._observed[index]
-        return Reveal(expected, str(observation.value) if not isinstance(observation.value, float | tuple)
-                      else _text(observation.value), answer=step.answer, message=observation.warning)
+        return Reveal(
+            expected,
+            str(observation.value) if not isinstance(observation.value, float | tuple) else _text(observation.value),
+            answer=step.answer,
+            message=observation.warning,
+        )
 
     def run_result(self, index: int | None = None) -> RunResult:
         index = self.index if index is None else index
@@ -300,7 +307,8 @@ def _default_hints(step: Step, session: LessonSession) -> tuple[str, ...]:
         )
     if step.kind == "gradient":
         return (
-            f"Start from d{comp.output}/d{comp.output} = 1 and multiply the local factors along the way down to {step.target}.",
+            f"Start from d{comp.output}/d{comp.output} = 1 and multiply the local factors"
+            f" along the way down to {step.target}.",
             f"If {step.target} reaches {comp.output} along several paths, add the gradients of the paths.",
         )
     if step.kind == "predict":

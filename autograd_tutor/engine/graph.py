@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from ..expr.evaluate import Value, is_finite
@@ -45,9 +44,7 @@ def analyse(comp: Computation, inputs: dict[str, Value], dtype: str = "float64")
     if out.requires_grad:
         out.backward()
     values = {n: to_value(x) for n, x in tensors.items()}
-    gradients = {
-        n: to_value(x.grad) if x.grad is not None else _zeros(values[n]) for n, x in tensors.items()
-    }
+    gradients = {n: to_value(x.grad) if x.grad is not None else _zeros(values[n]) for n, x in tensors.items()}
     if comp.output in gradients and not out.requires_grad:
         gradients[comp.output] = 1.0
     local = {edge: local_factor(comp, edge, values, dtype) for edge in comp.edges()}
@@ -102,13 +99,18 @@ class Engine:
         self.truth = analyse(comp, comp.inputs)  # float64 twin
         self.native = analyse(comp, comp.inputs, comp.dtype) if comp.dtype != "float64" else self.truth
         self.grad_fn = grad_fn_names(comp, comp.inputs, comp.requires_grad)
+        self._samples: dict[frozenset[str], tuple[Analysis, ...]] = {}
 
-    @lru_cache(maxsize=64)
     def samples(self, perturb: frozenset[str]) -> tuple[Analysis, ...]:
         """Analyses at other points, where only the inputs in `perturb` move.
 
         Points are drawn around the authored values (seeded, so verdicts are
         reproducible) and kept where every value, gradient and factor is finite."""
+        if perturb not in self._samples:
+            self._samples[perturb] = self._draw(perturb)
+        return self._samples[perturb]
+
+    def _draw(self, perturb: frozenset[str]) -> tuple[Analysis, ...]:
         if not perturb:
             return ()
         rng = random.Random(f"{sorted(perturb)}")

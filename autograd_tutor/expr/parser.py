@@ -27,14 +27,32 @@ _TOKEN = re.compile(
     r"(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(?P<name>[A-Za-z_]\w*)|(?P<op>\*\*|[-+*/^(),\[\]])|(?P<space>\s+)"
 )
 _LOOKALIKES = {
-    "−": "-", "–": "-", "×": "*", "·": "*", "⋅": "*", "÷": "/", "π": "pi",
-    "²": "**2", "³": "**3", "√": "sqrt(...)", "∂": "the number or formula itself",
+    "−": "-",
+    "–": "-",
+    "×": "*",
+    "·": "*",
+    "⋅": "*",
+    "÷": "/",
+    "π": "pi",
+    "²": "**2",
+    "³": "**3",
+    "√": "sqrt(...)",
+    "∂": "the number or formula itself",
 }
 _NODE_NAMES = {
-    pyast.Attribute: "an attribute (like .grad)", pyast.Subscript: "indexing", pyast.Lambda: "lambda",
-    pyast.Compare: "a comparison", pyast.BoolOp: "and/or", pyast.Tuple: "a tuple (use [ ] for a list)",
-    pyast.IfExp: "if/else", pyast.Dict: "a dict", pyast.Set: "a set", pyast.Starred: "*unpacking",
-    pyast.ListComp: "a comprehension", pyast.GeneratorExp: "a generator", pyast.NamedExpr: ":=",
+    pyast.Attribute: "an attribute (like .grad)",
+    pyast.Subscript: "indexing",
+    pyast.Lambda: "lambda",
+    pyast.Compare: "a comparison",
+    pyast.BoolOp: "and/or",
+    pyast.Tuple: "a tuple (use [ ] for a list)",
+    pyast.IfExp: "if/else",
+    pyast.Dict: "a dict",
+    pyast.Set: "a set",
+    pyast.Starred: "*unpacking",
+    pyast.ListComp: "a comprehension",
+    pyast.GeneratorExp: "a generator",
+    pyast.NamedExpr: ":=",
 }
 
 

@@ -122,7 +122,9 @@ class MathQuestion:
                 continue
             truth = self.truth_at(a)
             if not self.tol.close(value, truth):
-                moved = ", ".join(f"{n} = {format_number(a.values[n])}" for n in used if not isinstance(a.values[n], tuple))
+                moved = ", ".join(
+                    f"{n} = {format_number(a.values[n])}" for n in used if not isinstance(a.values[n], tuple)
+                )
                 where = f" at {moved}" if moved else " at other values"
                 return (
                     f"Right value here, but not as a formula: {where.strip()} it gives {_show(value)},"
@@ -161,7 +163,9 @@ class MathQuestion:
             total: Value = 0.0
             for user in comp.consumers[target]:
                 edge = (user, target)
-                total = chain.add(total, chain.step_back(comp, edge, shown(truth.gradients[user]), shown(truth.local[edge])))
+                total = chain.add(
+                    total, chain.step_back(comp, edge, shown(truth.gradients[user]), shown(truth.local[edge]))
+                )
             return (total,)
         except (EvalError, ValueError, KeyError):
             return ()
@@ -187,17 +191,23 @@ class MathQuestion:
                 if name != target:
                     add(value, "wrong_node", f"That is the value of {name}, not of {target}.")
             return out
-        of, wrt = (tuple(target) if kind == "local" else (comp.output, target))
+        of, wrt = tuple(target) if kind == "local" else (comp.output, target)
         if not isinstance(expected, tuple) and expected != 0:
             add(1 / expected, "reciprocal", "That is the reciprocal: the derivative is upside down.")
         for name in dict.fromkeys((wrt, of)):
-            add(truth.values[name], "forward_value",
-                f"That is the value of {name} in the forward pass; the question asks for a derivative.")
+            add(
+                truth.values[name],
+                "forward_value",
+                f"That is the value of {name} in the forward pass; the question asks for a derivative.",
+            )
         if kind == "local":
             if of != comp.output:
-                add(truth.gradients[wrt], "total_instead_of_local",
+                add(
+                    truth.gradients[wrt],
+                    "total_instead_of_local",
                     f"That is the total gradient d{comp.output}/d{wrt}; the local factor is only ∂{of}/∂{wrt},"
-                    f" the derivative of {of} = {to_text(comp.nodes[of])} alone.")
+                    f" the derivative of {of} = {to_text(comp.nodes[of])} alone.",
+                )
             for edge, value in truth.local.items():
                 if edge != (of, wrt):
                     add(value, "wrong_node", f"That is ∂{edge[0]}/∂{edge[1]}, not ∂{of}/∂{wrt}.")
@@ -210,28 +220,40 @@ class MathQuestion:
         paths = comp.paths(target)
         for user in comp.consumers[target]:
             if user != comp.output:
-                add(truth.local[(user, target)], "local_instead_of_total",
+                add(
+                    truth.local[(user, target)],
+                    "local_instead_of_total",
                     f"That is only the local factor ∂{user}/∂{target}; multiply it by the gradient"
-                    f" flowing back into {user}, d{comp.output}/d{user}.")
+                    f" flowing back into {user}, d{comp.output}/d{user}.",
+                )
         for path in paths:
             whole = chain.along(comp, path, truth.local)
             if len(paths) > 1:
                 via = " → ".join(e[0] for e in path) + f" → {target}"
-                add(whole, "missing_path",
+                add(
+                    whole,
+                    "missing_path",
                     f"That is only the path {via}. {target} reaches {comp.output} along {len(paths)} paths,"
-                    f" and the gradients of the paths add up.")
+                    f" and the gradients of the paths add up.",
+                )
             for edge in path:
                 node, arg = edge
                 value = lambda p=path, e=edge, w=whole: chain.add(  # noqa: E731
                     chain.sub(self.expected, w), chain.along(comp, p, truth.local, skip=e)
                 )
                 inner = " (the inner derivative)" if edge == path[-1] and len(path) > 1 else ""
-                add(value, "missing_factor",
+                add(
+                    value,
+                    "missing_factor",
                     f"You dropped the factor ∂{node}/∂{arg}{inner}, the derivative of {node} ="
                     f" {to_text(comp.nodes[node])} ({_show(truth.local[edge])} here). The chain rule multiplies"
-                    f" every factor along the path.")
-                add(lambda p=path, e=edge, w=whole: chain.add(self.expected, chain.sub(_times(w, truth.local[e]), w)),
-                    "extra_factor", f"You multiplied by ∂{node}/∂{arg} once too often.")
+                    f" every factor along the path.",
+                )
+                add(
+                    lambda p=path, e=edge, w=whole: chain.add(self.expected, chain.sub(_times(w, truth.local[e]), w)),
+                    "extra_factor",
+                    f"You multiplied by ∂{node}/∂{arg} once too often.",
+                )
         for name, value in truth.gradients.items():
             if name != target and name != comp.output:
                 add(value, "wrong_node", f"That is d{comp.output}/d{name}, not d{comp.output}/d{target}.")

@@ -131,9 +131,13 @@ def _data_path(loc: tuple, data: object) -> tuple:
     """The part of a pydantic location that indexes into the data (drops union tags)."""
     path: list = []
     for part in loc:
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+        if (
+            isinstance(data, dict)
+            and part in data
+            or isinstance(data, list)
+            and isinstance(part, int)
+            and part < len(data)
+        ):
             data = data[part]
         elif isinstance(data, dict) and isinstance(part, str) and part not in ("float", "int", "str"):
             path.append(part)  # a missing or extra key

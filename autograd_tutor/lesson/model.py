@@ -118,10 +118,7 @@ _OP_SCHEMA = {
         {"enum": ["forward", "backward"]},
         {**_ONE_KEY, "properties": {"forward": {"const": "no_grad"}}, "required": ["forward"]},
         {**_ONE_KEY, "properties": {"backward": {"const": "retain_graph"}}, "required": ["backward"]},
-        *(
-            {**_ONE_KEY, "properties": {op: _NAME}, "required": [op]}
-            for op in ("zero_grad", "detach", "retain_grad")
-        ),
+        *({**_ONE_KEY, "properties": {op: _NAME}, "required": [op]} for op in ("zero_grad", "detach", "retain_grad")),
         {
             **_ONE_KEY,
             "properties": {"requires_grad": {"type": "object", "additionalProperties": {"type": "boolean"}}},
@@ -164,7 +161,9 @@ class StepSpec(_Strict):
     forward: str | None = Field(None, description="ask for (or show) the value of this node")
     local: list[str] | None = Field(None, min_length=2, max_length=2, description="[of, wrt]: the factor ∂of/∂wrt")
     gradient: str | None = Field(None, description="ask for d(output)/d(this)")
-    run: Annotated[list[RunOp], BeforeValidator(_ops), WithJsonSchema(_RUN_SCHEMA)] | None = Field(None, description="operations on the live state")
+    run: Annotated[list[RunOp], BeforeValidator(_ops), WithJsonSchema(_RUN_SCHEMA)] | None = Field(
+        None, description="operations on the live state"
+    )
     predict: str | None = Field(None, description="N.grad, N.requires_grad, N.is_leaf, N.grad_fn or N")
     explain: str | None = Field(None, description="Markdown: the step itself, or shown once the step is solved")
     ask: bool | Literal["outcome"] | None = Field(None, description="forward: false only shows; run: outcome")
@@ -197,7 +196,9 @@ class LessonSpec(_Strict):
     intro: str | None = None
     dtype: Literal["float16", "float32", "float64"] = "float32"
     tolerance: Tolerance | None = None
-    inputs: dict[str, Annotated[Input, BeforeValidator(_input, json_schema_input_type=Input | float | list[float])]] = Field(min_length=1)
+    inputs: dict[str, Annotated[Input, BeforeValidator(_input, json_schema_input_type=Input | float | list[float])]] = (
+        Field(min_length=1)
+    )
     nodes: dict[str, str] = Field(min_length=1)
     output: str | None = None
     steps: list[StepSpec] | None = None

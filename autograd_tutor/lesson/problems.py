@@ -17,7 +17,13 @@ class Problem:
         return f"{self.file}:{self.line}:{self.col}: {self.severity}: {self.message}"
 
     def as_dict(self) -> dict:
-        return {"file": self.file, "line": self.line, "col": self.col, "severity": self.severity, "message": self.message}
+        return {
+            "file": self.file,
+            "line": self.line,
+            "col": self.col,
+            "severity": self.severity,
+            "message": self.message,
+        }
 
 
 class LessonInvalid(Exception):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..expr.display import to_text
 from .code import op_code
@@ -24,7 +24,6 @@ class Step:
     answer: str | None = None
     mistakes: tuple[Mistake, ...] = ()
     path: tuple = ()  # where the step is in the lesson file, for located problems
-    authored_prompt: bool = field(default=False, compare=False)
 
     @property
     def takes_answer(self) -> bool:
@@ -70,15 +69,25 @@ def _written(index: int, s: StepSpec, comp: Computation) -> Step:
     explain = s.explain if kind != "explain" else None
     prompt = s.prompt or (s.explain if kind == "explain" else default_prompt(kind, target, comp, ask))
     return Step(
-        index, kind, target, prompt, ask, tuple(s.hint or ()), explain, s.answer, tuple(s.mistakes),
-        ("steps", index), s.prompt is not None,
+        index,
+        kind,
+        target,
+        prompt,
+        ask,
+        tuple(s.hint or ()),
+        explain,
+        s.answer,
+        tuple(s.mistakes),
+        ("steps", index),
     )
 
 
 def default_prompt(kind: str, target: object, comp: Computation, ask: bool) -> str:
     if kind == "forward":
         expr = to_text(comp.nodes[target]) if target in comp.nodes else "?"
-        return f"What is the value of `{target} = {expr}`?" if ask else f"The forward pass computes `{target} = {expr}`."
+        return (
+            f"What is the value of `{target} = {expr}`?" if ask else f"The forward pass computes `{target} = {expr}`."
+        )
     if kind == "local":
         of, wrt = target
         expr = to_text(comp.nodes[of]) if of in comp.nodes else "?"
