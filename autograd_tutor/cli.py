@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from . import __version__
+
 EXAMPLES = {
     "check": """examples:
   autograd-tutor check lessons/02-chain-rule.yaml --answers answers.yaml
@@ -30,13 +32,57 @@ exit status: 0 no errors (warnings allowed), 1 at least one error""",
 }
 
 
+COMMANDS = ("check", "validate", "steps", "schema")
+
+APP_EPILOG = """commands (each has --help):
+  check      play a lesson headlessly with answers from a file
+  validate   check lesson files and report every problem at FILE:LINE:COL
+  steps      list a lesson's steps
+  schema     print the JSON Schema of the lesson format
+
+examples:
+  autograd-tutor                      the bundled course
+  autograd-tutor my-lessons/          a directory of lessons
+  autograd-tutor lesson.yaml --plain  one lesson, line by line
+
+keys in the app: Enter submits, ctrl+t hint, ctrl+r reveal, ctrl+b back,
+ctrl+n next, ctrl+g restart, Esc lessons, ctrl+p command palette, ctrl+q quit"""
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in COMMANDS:
+        return _command(argv)
+    return _tutor(argv)
+
+
+def _tutor(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="autograd-tutor",
         description="A terminal tutor for PyTorch autograd and the chain rule.",
+        epilog=APP_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="lesson files or directories (default: the course)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="where progress is kept (default: $AUTOGRAD_TUTOR_DATA_DIR or the platform's user data directory)",
+    )
+    parser.add_argument("--student", metavar="NAME", help="whose progress (default: your user name)")
+    parser.add_argument("--plain", action="store_true", help="line by line, for screen readers and dumb terminals")
+    parser.add_argument("--ansi", action="store_true", help="use the terminal's own 16-colour palette")
+    parser.add_argument("--version", action="version", version=f"autograd-tutor {__version__}")
+    args = parser.parse_args(argv)
+    from .tutor import run
+
+    return run(args.paths, data_dir=args.data_dir, student=args.student, plain=args.plain, ansi=args.ansi)
+
+
+def _command(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="autograd-tutor")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
         return sub.add_parser(
@@ -60,9 +106,6 @@ def main(argv: list[str] | None = None) -> int:
     command("schema", "print the JSON Schema of the lesson format")
 
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
     try:
         return {"check": _check, "validate": _validate, "steps": _steps, "schema": _schema}[args.command](args)
     except BrokenPipeError:

@@ -41,9 +41,12 @@ def check_lesson(lesson: Lesson) -> list[Problem]:
                     problems.append(at((*step.path, "answer"), f"the model answer is judged {verdict.status}{why}"))
             for j, mistake in enumerate(step.mistakes):
                 verdict = question.grade(mistake.answer)
+                where = (*step.path, "mistakes", j, "answer")
                 if verdict.status != "wrong":
                     why = f": {verdict.feedback}" if verdict.status == "invalid" else ""
-                    where = (*step.path, "mistakes", j, "answer")
                     problems.append(at(where, f"this mistake is judged {verdict.status}, not wrong{why}"))
+                elif verdict.feedback != mistake.feedback:
+                    message = f"this feedback is never shown: the answer gets {verdict.feedback!r} instead"
+                    problems.append(at(where, message, "warning"))
         session.advance()
     return problems

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from ..engine.graph import Analysis, Engine, local_factor
-from ..expr.ast import Expr, Num, Unary, Word, names
+from ..expr.ast import Expr, Name, Num, Unary, Word, names
 from ..expr.display import format_number, to_text
 from ..expr.evaluate import EvalError, Value, evaluate, is_finite
 from ..expr.parser import ParseError, parse
@@ -262,10 +262,32 @@ class MathQuestion:
         precision = _precision(expr, self.expected)
         if precision:
             return Verdict("wrong", precision, "precision", read_as)
-        for c in self.candidates:
-            if self.tol.close(value, c.value):
-                return Verdict("wrong", c.feedback, c.diagnosis, read_as)
+        if isinstance(expr, Name):  # a bare name says which value it is better than any number
+            if self.step.kind == "forward":
+                return Verdict(
+                    "wrong", f"That is the value of {expr.id}, not of {self.step.target}.", "wrong_node", read_as
+                )
+            return Verdict(
+                "wrong",
+                f"That is the value of {expr.id} in the forward pass; the question asks for a derivative.",
+                "forward_value",
+                read_as,
+            )
+        matches = [c for c in self.candidates if self.tol.close(value, c.value)]
+        if matches:
+            best = min(matches, key=lambda c: _distance(value, c.value))
+            return Verdict("wrong", best.feedback, best.diagnosis, read_as)
         return Verdict("wrong", "Not what torch computes. Try again, or ask for a hint.", None, read_as)
+
+
+def _distance(a: Value, b: Value) -> float:
+    """How far apart two values are, relative to their size (scalars broadcast)."""
+    if isinstance(a, tuple) or isinstance(b, tuple):
+        n = len(a) if isinstance(a, tuple) else len(b)
+        a = a if isinstance(a, tuple) else (a,) * n
+        b = b if isinstance(b, tuple) else (b,) * n
+        return max((_distance(x, y) for x, y in zip(a, b)), default=0.0)
+    return abs(a - b) / max(abs(b), 1e-12)
 
 
 def _times(a: Value, b: Value) -> Value:

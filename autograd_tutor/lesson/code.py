@@ -41,9 +41,11 @@ def op_code(op: RunOp, comp: Computation) -> list[str]:
 
 def notebook(comp: Computation) -> str:
     """The whole lesson as a runnable snippet that prints every leaf's .grad."""
-    lines = ["import math", "", "import torch", ""]
+    forward = forward_code(comp)
+    lines = ["import math", ""] if any("math." in line for line in forward) else []
+    lines += ["import torch", ""]
     lines += [tensor_code(comp, n) for n in comp.inputs]
-    lines += forward_code(comp)
+    lines += forward
     lines += [f"{comp.output}.backward()", f"print({comp.output}.item())"]
     lines += [f"print({n}.grad)  # d{comp.output}/d{n}" for n, rg in comp.requires_grad.items() if rg]
     return "\n".join(lines) + "\n"

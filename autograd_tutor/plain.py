@@ -1,0 +1,136 @@
+"""`--plain`: the tutor line by line, for screen readers and dumb terminals.
+
+Driven by the same LessonSession and progress store as the app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .lesson.loader import Lesson
+from .progress import ProgressStore
+from .session import LessonSession
+
+HELP = "Commands: :hint  :reveal  :next (skip)  :back  :lessons  :quit"
+
+
+class PlainTutor:
+    def __init__(
+        self,
+        lessons: list[Lesson],
+        store: ProgressStore,
+        read: Callable[[str], str] = input,
+        write: Callable[[str], None] = print,
+    ):
+        self.lessons = lessons
+        self.store = store
+        self.read = read
+        self.write = write
+
+    def run(self, open_lesson: str | None = None) -> None:
+        try:
+            if open_lesson:
+                self.play(next(lesson for lesson in self.lessons if lesson.id == open_lesson))
+            while (lesson := self.choose()) is not None:
+                self.play(lesson)
+        except (EOFError, KeyboardInterrupt):
+            self.write("")
+        self.write("Bye. Your progress is saved.")
+
+    def choose(self) -> Lesson | None:
+        progress = self.store.summary()
+        self.write("Lessons:")
+        for number, lesson in enumerate(self.lessons, 1):
+            done = progress.get(lesson.id)
+            self.write(f"  {number:2}. {lesson.title} ({done.describe() if done else 'not started'})")
+        while True:
+            choice = self.read("Lesson number (q to quit): ").strip().lower()
+            if choice in ("q", ":q", ":quit", "quit"):
+                return None
+            if choice.isdigit() and 1 <= int(choice) <= len(self.lessons):
+                return self.lessons[int(choice) - 1]
+            self.write(f"Type a number from 1 to {len(self.lessons)}, or q.")
+
+    def play(self, lesson: Lesson) -> None:
+        session = LessonSession(lesson, self.store.load(lesson.id))
+        self.write(f"\n{lesson.title}")
+        if lesson.spec.intro and session.index == 0:
+            self.write(lesson.spec.intro.strip())
+        self.write(HELP)
+        self.write("Loading torch…")
+        session.engine  # noqa: B018 - import torch before the first question
+        while True:
+            step, record = session.step, session.record
+            self.write(f"\nStep {step.index + 1} of {len(session.steps)} · {step.kind}")
+            self.write(step.prompt)
+            if step.kind == "run" and not step.ask:
+                self.show_run(session)
+            if record.status == "solved":
+                self.write(f"(solved: {record.answer})")
+            action = self.ask(session)
+            self.store.save(session)
+            if action == "lessons":
+                return
+            if action == "back":
+                session.back()
+                continue
+            if not session.advance():
+                self.store.save(session)
+                solved, asked = session.score
+                self.write(f"\nDone: {solved}/{asked} correct. Back to the lessons.\n")
+                return
+
+    def ask(self, session: LessonSession) -> str:
+        """Read answers and commands for the current step until it is left."""
+        step = session.step
+        while True:
+            open_ = step.takes_answer and session.record.status in ("pending", "skipped")
+            text = self.read("answer> " if open_ else "(Enter to go on)> ").strip()
+            command = text.lower()
+            if command in (":q", ":quit", ":lessons"):
+                return "lessons"
+            if command in (":b", ":back"):
+                return "back"
+            if command in (":n", ":next", ":s", ":skip") or (not open_ and not text):
+                return "next"
+            if command in (":h", ":hint"):
+                hint = session.hint() if open_ else None
+                self.write(f"Hint: {hint}" if hint else "No more hints; :reveal shows the answer.")
+                self.store.save(session)
+            elif command in (":r", ":reveal"):
+                if step.takes_answer:
+                    truth = session.reveal()
+                    self.write(f"torch says: {truth.text}")
+                    for extra in (truth.derivative, truth.answer and f"model answer: {truth.answer}", truth.message):
+                        if extra:
+                            self.write(extra)
+                    self.store.save(session)
+            elif command.startswith(":"):
+                self.write(HELP)
+            elif not open_:
+                self.write("This step is done: press Enter to go on, or :back.")
+            elif text:
+                verdict = session.submit(text)
+                if verdict.status == "invalid":
+                    self.write(f"Cannot read that: {verdict.feedback}")
+                    continue
+                self.store.save(session)
+                if verdict.correct:
+                    self.write(f"Correct. (read as {verdict.read_as})")
+                    if step.kind == "run":
+                        self.show_run(session)
+                    if step.explain:
+                        self.write(step.explain.strip())
+                    return "next"
+                else:
+                    self.write(f"Not right: {verdict.feedback}")
+
+    def show_run(self, session: LessonSession) -> None:
+        result = session.run_result()
+        for r in result.results:
+            self.write(">>> " + r.code.replace("\n", "\n... "))
+            if r.warning:
+                self.write(f"UserWarning: {r.warning}")
+            if r.error:
+                self.write(r.error)
+        self.write(f"outcome: {result.outcome}")

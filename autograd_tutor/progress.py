@@ -1,0 +1,150 @@
+"""Progress in SQLite: one row per (student, lesson), written in a transaction.
+
+The database is in WAL mode with a busy timeout, so many tutor processes (a lab)
+can write at once; a killed process leaves at worst its last uncommitted write
+undone, never a store that cannot be opened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .session import LessonSession
+
+DATA_DIR_ENV = "AUTOGRAD_TUTOR_DATA_DIR"
+DATABASE = "progress.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS progress (
+    student  TEXT NOT NULL,
+    lesson   TEXT NOT NULL,
+    state    TEXT NOT NULL,     -- LessonSession.to_state() as JSON
+    step     INTEGER NOT NULL,  -- the current step
+    steps    INTEGER NOT NULL,
+    solved   INTEGER NOT NULL,
+    asked    INTEGER NOT NULL,  -- steps that take an answer
+    attempts INTEGER NOT NULL,  -- answers judged wrong
+    hints    INTEGER NOT NULL,
+    reveals  INTEGER NOT NULL,
+    finished INTEGER NOT NULL,
+    updated  REAL NOT NULL,
+    PRIMARY KEY (student, lesson)
+);
+CREATE TABLE IF NOT EXISTS last_opened (
+    student TEXT PRIMARY KEY,
+    lesson  TEXT NOT NULL
+);
+"""
+
+
+def default_data_dir() -> Path:
+    """$AUTOGRAD_TUTOR_DATA_DIR, or the platform's user data directory."""
+    explicit = os.environ.get(DATA_DIR_ENV)
+    if explicit:
+        return Path(explicit)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("autograd-tutor", appauthor=False))
+
+
+@dataclass(frozen=True)
+class LessonProgress:
+    step: int
+    steps: int
+    solved: int
+    asked: int
+    attempts: int
+    hints: int
+    reveals: int
+    finished: bool
+    updated: float
+
+    def describe(self) -> str:
+        if self.finished:
+            return f"done {self.solved}/{self.asked}"
+        return f"step {self.step + 1} of {self.steps}"
+
+
+class ProgressStore:
+    def __init__(self, data_dir: Path, student: str = "me"):
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = data_dir / DATABASE
+        self.student = student
+        self._db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.executescript(_SCHEMA)
+
+    def _transaction(self):
+        return _Transaction(self._db)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def load(self, lesson: str) -> dict | None:
+        row = self._db.execute(
+            "SELECT state FROM progress WHERE student = ? AND lesson = ?", (self.student, lesson)
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def save(self, session: LessonSession) -> None:
+        records = session.records
+        solved, asked = session.score
+        row = (
+            self.student,
+            session.lesson.id,
+            json.dumps(session.to_state()),
+            session.index,
+            len(session.steps),
+            solved,
+            asked,
+            sum(r.attempts for r in records),
+            sum(r.hints for r in records),
+            sum(r.status == "revealed" for r in records),
+            int(session.finished),
+            time.time(),
+        )
+        with self._transaction():
+            self._db.execute("INSERT OR REPLACE INTO progress VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", row)
+            self._db.execute("INSERT OR REPLACE INTO last_opened VALUES (?, ?)", (self.student, session.lesson.id))
+
+    def summary(self) -> dict[str, LessonProgress]:
+        rows = self._db.execute(
+            "SELECT lesson, step, steps, solved, asked, attempts, hints, reveals, finished, updated"
+            " FROM progress WHERE student = ?",
+            (self.student,),
+        )
+        return {r[0]: LessonProgress(*r[1:8], bool(r[8]), r[9]) for r in rows}
+
+    def last_lesson(self) -> str | None:
+        row = self._db.execute("SELECT lesson FROM last_opened WHERE student = ?", (self.student,)).fetchone()
+        return row[0] if row else None
+
+    def reset(self, lesson: str | None = None) -> None:
+        """Forget one lesson's progress, or all of this student's."""
+        with self._transaction():
+            if lesson is None:
+                self._db.execute("DELETE FROM progress WHERE student = ?", (self.student,))
+                self._db.execute("DELETE FROM last_opened WHERE student = ?", (self.student,))
+            else:
+                self._db.execute("DELETE FROM progress WHERE student = ? AND lesson = ?", (self.student, lesson))
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, kind, value, traceback) -> None:
+        self.db.execute("COMMIT" if kind is None else "ROLLBACK")

@@ -1,0 +1,79 @@
+"""The Textual app: catalogue -> lesson -> summary.
+
+torch (and sympy, for pretty formulas) are imported in a worker thread after
+the first screen is drawn; a lesson opened before then shows a loading state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual.app import App, SystemCommand
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from ..lesson.loader import Lesson
+from ..lesson.problems import Problem
+from ..progress import ProgressStore
+
+
+class TutorApp(App):
+    TITLE = "autograd-tutor"
+    CSS_PATH = "tutor.tcss"
+
+    engines_ready: reactive[bool] = reactive(False)
+
+    def __init__(
+        self,
+        lessons: list[Lesson],
+        problems: list[Problem],
+        store: ProgressStore,
+        *,
+        ansi: bool = False,
+        open_lesson: str | None = None,
+    ):
+        super().__init__(ansi_color=ansi)
+        self.lessons = lessons
+        self.problems = problems
+        self.store = store
+        self.open_lesson = open_lesson
+        if ansi:
+            self.theme = "textual-ansi"
+
+    def on_mount(self) -> None:
+        from .screens.catalogue import CatalogueScreen
+
+        self.push_screen(CatalogueScreen())
+        if self.open_lesson:
+            self.open(self.open_lesson)
+        self.call_after_refresh(self.start_warm_up)
+
+    def start_warm_up(self) -> None:
+        """Begin importing torch, once the first screen is on the terminal."""
+        self.run_worker(self._warm_up, thread=True, group="warm-up", exit_on_error=False)
+
+    def _warm_up(self) -> None:
+        """Import torch and sympy off the UI thread."""
+        from ..engine.torch_import import torch
+        from ..expr.symbolic import _sympy
+
+        torch()
+        self.call_from_thread(setattr, self, "engines_ready", True)
+        _sympy()
+
+    @property
+    def blink(self) -> bool:
+        """Whether cursors blink: not when animations are off (tests, snapshots)."""
+        return self.animation_level != "none"
+
+    def lesson(self, lesson_id: str) -> Lesson:
+        return next(lesson for lesson in self.lessons if lesson.id == lesson_id)
+
+    def open(self, lesson_id: str) -> None:
+        from .screens.lesson import LessonScreen
+
+        self.push_screen(LessonScreen(self.lesson(lesson_id)))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield from getattr(screen, "commands", lambda: ())()

@@ -1,0 +1,147 @@
+"""The catalogue: the course in order, with progress; type to filter."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from .confirm import Confirm
+
+
+def _level(level: int | None) -> str:
+    return "●" * level + "○" * (5 - level) if level else ""
+
+
+class CatalogueScreen(Screen):
+    BINDINGS = [
+        Binding("enter", "open", "Open", priority=True),
+        Binding("ctrl+n", "continue", "Continue"),
+        Binding("ctrl+r", "reset", "Reset lesson"),
+        Binding("ctrl+y", "reset_all", "Reset all"),
+        Binding("down", "move(1)", show=False, priority=True),
+        Binding("up", "move(-1)", show=False, priority=True),
+        Binding("pagedown", "move(10)", show=False, priority=True),
+        Binding("pageup", "move(-10)", show=False, priority=True),
+        Binding("escape", "clear_filter", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder="type to filter lessons", id="filter")
+        yield DataTable(id="lessons", cursor_type="row", zebra_stripes=True)
+        yield Static(id="details")
+        yield Static(id="problems")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("#", "Lesson", "Level", "Tags", "Progress")
+        table.can_focus = False
+        problems = self.app.problems
+        if problems:
+            noun = "problem" if len(problems) == 1 else "problems"
+            text = f"{len(problems)} {noun} in the lesson files (run `autograd-tutor validate`):\n"
+            self.query_one("#problems", Static).update(text + "\n".join(str(p) for p in problems[:3]))
+        self.refresh_rows()
+        search = self.query_one(Input)
+        search.cursor_blink = self.app.blink
+        search.focus()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_rows()
+
+    def refresh_rows(self) -> None:
+        table = self.query_one(DataTable)
+        selected = self.selected
+        words = self.query_one(Input).value.lower().split()
+        progress = self.app.store.summary()
+        table.clear()
+        for number, lesson in enumerate(self.app.lessons, 1):
+            spec = lesson.spec
+            haystack = " ".join([spec.title, spec.id, spec.summary or "", *spec.tags]).lower()
+            if not all(w in haystack for w in words):
+                continue
+            done = progress.get(lesson.id)
+            table.add_row(
+                f"{number:02}",
+                spec.title,
+                _level(spec.level),
+                ", ".join(spec.tags),
+                done.describe() if done else "not started",
+                key=lesson.id,
+            )
+        if selected is not None and selected in table.rows:
+            table.move_cursor(row=table.get_row_index(selected))
+        self.show_details()
+
+    @property
+    def selected(self) -> str | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    def show_details(self) -> None:
+        lesson_id = self.selected
+        details = self.query_one("#details", Static)
+        if lesson_id is None:
+            details.update("No lesson matches the filter.")
+            return
+        spec = self.app.lesson(lesson_id).spec
+        details.update(f"[b]{spec.title}[/b]\n{spec.summary or ''}")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.refresh_rows()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_details()
+
+    def action_move(self, rows: int) -> None:
+        table = self.query_one(DataTable)
+        if table.row_count:
+            table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + rows)))
+
+    def action_open(self) -> None:
+        if self.selected is not None:
+            self.app.open(self.selected)
+
+    def action_continue(self) -> None:
+        last = self.app.store.last_lesson()
+        if last and any(lesson.id == last for lesson in self.app.lessons):
+            self.app.open(last)
+        else:
+            self.notify("No lesson started yet: pick one and press Enter.")
+
+    def action_clear_filter(self) -> None:
+        self.query_one(Input).value = ""
+
+    def action_reset(self) -> None:
+        lesson_id = self.selected
+        if lesson_id is None:
+            return
+        title = self.app.lesson(lesson_id).title
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.app.store.reset(lesson_id)
+                self.refresh_rows()
+                self.notify(f"Progress of “{title}” reset.")
+
+        self.app.push_screen(Confirm(f"Forget your progress in “{title}”?"), done)
+
+    def action_reset_all(self) -> None:
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.app.store.reset()
+                self.refresh_rows()
+                self.notify("All progress reset.")
+
+        self.app.push_screen(Confirm("Forget your progress in every lesson?"), done)
+
+    def commands(self):
+        yield SystemCommand("Open lesson", "Open the highlighted lesson", self.action_open)
+        yield SystemCommand("Continue", "Reopen the last lesson at its step", self.action_continue)
+        yield SystemCommand("Reset lesson", "Forget the progress of the highlighted lesson", self.action_reset)
+        yield SystemCommand("Reset all progress", "Forget the progress of every lesson", self.action_reset_all)

@@ -1,0 +1,77 @@
+"""The end of a lesson: score, mistakes, and the lesson as PyTorch code."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Markdown
+
+from ...lesson.code import notebook
+from ...session import LessonSession
+from ..widgets.graph import compact
+
+
+def summary_markdown(session: LessonSession) -> str:
+    records = session.records
+    solved, asked = session.score
+    attempts = sum(r.attempts for r in records)
+    hints = sum(r.hints for r in records)
+    reveals = sum(r.status == "revealed" for r in records)
+    lines = [
+        f"# {session.lesson.title}",
+        "",
+        f"**Score {solved}/{asked}** · {attempts} wrong attempt{'s' * (attempts != 1)}"
+        f" · {hints} hint{'s' * (hints != 1)} · {reveals} reveal{'s' * (reveals != 1)}",
+        "",
+    ]
+    mistakes = [(step, m) for step, r in zip(session.steps, records) for m in r.mistakes]
+    if mistakes:
+        lines += ["## Mistakes", ""]
+        for step, m in mistakes:
+            tag = f" *({m['diagnosis']})*" if m["diagnosis"] else ""
+            lines.append(f"- step {step.index + 1}: `{m['answer']}`{tag} — {m['feedback']}")
+        lines.append("")
+    engine = session.engine
+    code = notebook(session.comp).rstrip("\n").splitlines()
+    for i, line in enumerate(code):  # the values the learner found, next to each print
+        for name, flag in session.comp.requires_grad.items():
+            if flag and line.startswith(f"print({name}.grad)"):
+                code[i] = f"print({name}.grad)  # {compact(engine.native.gradients[name])}"
+    lines += ["## The lesson in PyTorch", "", "```python", *code, "```"]
+    return "\n".join(lines)
+
+
+class SummaryScreen(Screen):
+    BINDINGS = [
+        Binding("enter", "lessons", "Lessons", priority=True),
+        Binding("ctrl+g", "restart", "Restart"),
+    ]
+
+    def __init__(self, session: LessonSession):
+        super().__init__()
+        self.session = session
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll():
+            yield Markdown(summary_markdown(self.session), id="summary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Summary"
+
+    def action_lessons(self) -> None:
+        self.app.pop_screen()
+
+    def action_restart(self) -> None:
+        self.session.restart()
+        self.app.store.save(self.session)
+        lesson = self.session.lesson
+        self.app.pop_screen()
+        self.app.open(lesson.id)
+
+    def commands(self):
+        yield SystemCommand("Lessons", "Back to the catalogue", self.action_lessons)
+        yield SystemCommand("Restart lesson", "Play this lesson again", self.action_restart)

@@ -1,0 +1,186 @@
+"""Pilot tests: whole lessons played by key presses, as a learner would."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Input, Static
+
+from autograd_tutor.ui.screens.catalogue import CatalogueScreen
+from autograd_tutor.ui.screens.lesson import LessonScreen
+from autograd_tutor.ui.screens.summary import SummaryScreen
+
+from .pilot import make_app, play, type_text, wait_until
+
+
+def text_of(app, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+async def open_lesson(pilot, title: str) -> None:
+    await type_text(pilot, title)
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, LessonScreen))
+
+
+async def answer(pilot, text: str) -> None:
+    await type_text(pilot, text)
+    await pilot.press("enter")
+
+
+def test_chain_rule_lesson_right_and_wrong_answers_hint_reveal_back(data_dir):
+    app = make_app(data_dir)
+
+    async def scenario(pilot):
+        await open_lesson(pilot, "sin")
+        screen = app.screen
+        assert "Step 1 of 5" in text_of(app, "#step-title")
+        await answer(pilot, "15")
+        assert "✗" in text_of(app, "#feedback")
+        assert screen.session.record.attempts == 1
+        screen.query_one("#answer", Input).value = ""
+        await type_text(pilot, "2 x")  # does not parse: invalid, not counted
+        assert "missing operator" in text_of(app, "#status")
+        await pilot.press("enter")
+        assert screen.session.record.attempts == 1
+        screen.query_one("#answer", Input).value = ""
+        await type_text(pilot, "x**2")
+        assert "read as: x²" in text_of(app, "#status") and "matches torch" in text_of(app, "#status")
+        await pilot.press("enter")
+        assert "✓ Correct" in text_of(app, "#feedback")
+        assert "16" in str(screen.query_one("#graph").render())
+        await pilot.press("enter")  # next step
+        assert "Step 2 of 5" in text_of(app, "#step-title")
+        await answer(pilot, "sin(16)")
+        await pilot.press("enter")
+        await answer(pilot, "cos(y)")
+        await pilot.press("enter")
+        assert "Step 4 of 5" in text_of(app, "#step-title")
+        await pilot.press("ctrl+b")
+        assert "Step 3 of 5" in text_of(app, "#step-title")
+        assert "✓ Correct" in text_of(app, "#feedback")
+        await pilot.press("ctrl+n")
+        await answer(pilot, "2*x")
+        await pilot.press("enter")
+        await answer(pilot, "cos(x**2)")
+        assert "inner derivative" in text_of(app, "#feedback")
+        await pilot.press("ctrl+t")
+        assert "Hint 1" in text_of(app, "#feedback")
+        await pilot.press("ctrl+r")
+        assert "-7.6613" in text_of(app, "#feedback")
+        assert "-7.6613" in str(screen.query_one("#graph").render())
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen))
+        summary = app.screen.query_one("#summary").source
+        assert "Score 4/5" in summary and "missing_factor" in summary
+        assert "z.backward()" in summary and "print(x.grad)  # -7.6613" in summary
+
+    play(app, scenario)
+
+
+def test_run_and_predict_lesson(data_dir):
+    app = make_app(data_dir)
+
+    async def scenario(pilot):
+        await open_lesson(pilot, "accumulate")
+        assert "Run" in text_of(app, "#step-title")
+        assert "y.backward()" in text_of(app, "#feedback")  # the code that ran
+        await pilot.press("enter")
+        await answer(pilot, "4")
+        assert "✓" in text_of(app, "#feedback")
+        await pilot.press("enter")
+        await pilot.press("enter")  # run: forward, backward
+        await answer(pilot, "4")
+        assert "The second backward() adds to x.grad." in text_of(app, "#feedback")
+        await answer(pilot, "")
+        app.screen.query_one("#answer", Input).value = ""
+        await answer(pilot, "8")
+        await pilot.press("enter")
+        await pilot.press("enter")  # zero_grad
+        await answer(pilot, "0")
+        await pilot.press("enter")
+        await answer(pilot, "ok")  # a second backward without retain_graph raises
+        assert "✗" in text_of(app, "#feedback")
+        await pilot.press("ctrl+r")
+        assert "Trying to backward through the graph a second time" in text_of(app, "#feedback")
+
+    play(app, scenario)
+
+
+def test_quit_mid_lesson_and_resume_in_a_new_app(data_dir):
+    first = make_app(data_dir)
+
+    async def leave_at_step_three(pilot):
+        await open_lesson(pilot, "sin")
+        await answer(pilot, "16")
+        await pilot.press("enter")
+        await answer(pilot, "sin(16)")
+        await pilot.press("enter")
+        await answer(pilot, "-cos(y)")  # a wrong attempt, saved too
+        await pilot.press("ctrl+t")
+        await pilot.press("ctrl+q")
+
+    play(first, leave_at_step_three)
+    second = make_app(data_dir)
+
+    async def resume(pilot):
+        table = app_table = pilot.app.screen.query_one(DataTable)
+        row = [table.get_row(key) for key in table.rows if key.value == "chain-rule-sin-square"][0]
+        assert row[-1] == "step 3 of 5"
+        del app_table
+        await pilot.press("ctrl+n")  # continue the last lesson
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, LessonScreen))
+        screen = pilot.app.screen
+        assert "Step 3 of 5" in text_of(pilot.app, "#step-title")
+        assert screen.session.record.attempts == 1 and screen.session.record.hints == 1
+        assert "Hint 1" in text_of(pilot.app, "#feedback")
+        graph = str(screen.query_one("#graph").render())
+        assert "16" in graph and "-0.2879" in graph
+        await answer(pilot, "cos(y)")
+        assert "✓" in text_of(pilot.app, "#feedback")
+
+    play(second, resume)
+
+
+def test_catalogue_filter_reset_and_lesson_problems(data_dir, tmp_path):
+    broken = tmp_path / "lessons"
+    broken.mkdir()
+    (broken / "01-good.yaml").write_text((make_fixture("chain.yaml")))
+    (broken / "02-bad.yaml").write_text("format: 1\nid: bad\ntitle: Bad\ninputs: {x: 1.0}\nnodes: {y: q*2}\n")
+    app = make_app(data_dir, paths=(broken,))
+
+    async def scenario(pilot):
+        assert isinstance(app.screen, CatalogueScreen)
+        assert "02-bad.yaml:5:12: error: unknown name 'q'" in text_of(app, "#problems")
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 1
+        await type_text(pilot, "zzz")
+        assert table.row_count == 0
+        await pilot.press("escape")
+        assert table.row_count == 1
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, LessonScreen))
+        await answer(pilot, "16")
+        await pilot.press("escape")
+        assert table.get_row_at(0)[-1] == "step 1 of 5"
+        await pilot.press("ctrl+r")
+        await pilot.press("y")
+        assert table.get_row_at(0)[-1] == "not started"
+
+    play(app, scenario)
+
+
+def make_fixture(name: str) -> str:
+    from .pilot import FIXTURES
+
+    return (FIXTURES / name).read_text()
+
+
+def test_command_palette_lists_lesson_commands(data_dir):
+    app = make_app(data_dir)
+
+    async def scenario(pilot):
+        await open_lesson(pilot, "sin")
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for title in ("Hint", "Reveal", "Back", "Next", "Restart lesson", "Lessons"):
+            assert title in titles
+
+    play(app, scenario)
