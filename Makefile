@@ -21,7 +21,9 @@ test: $(BIN)/autograd-tutor
 	$(BIN)/python -m pytest -q
 
 bench: $(BIN)/autograd-tutor
-	$(BIN)/python bench/validate.py
+	@$(BIN)/python bench/startup.py
+	@$(BIN)/python bench/keystroke.py
+	@$(BIN)/python bench/validate.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

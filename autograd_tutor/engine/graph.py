@@ -11,6 +11,7 @@ The truth is computed in float64 (the twin) and, for display, in the lesson's dt
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,14 +22,35 @@ from .torch_import import dtype as torch_dtype
 from .torch_import import to_value, torch
 
 
+class LocalFactors(Mapping):
+    """∂node/∂arg for every edge, each computed by torch on first use."""
+
+    def __init__(self, comp: Computation, values: dict[str, Value], dtype: str):
+        self._comp, self._values, self._dtype = comp, values, dtype
+        self._cache: dict[Edge, Value] = {}
+
+    def __getitem__(self, edge: Edge) -> Value:
+        if edge not in self._cache:
+            if edge not in self._comp.edges:
+                raise KeyError(edge)
+            self._cache[edge] = local_factor(self._comp, edge, self._values, self._dtype)
+        return self._cache[edge]
+
+    def __iter__(self) -> Iterator[Edge]:
+        return iter(self._comp.edges)
+
+    def __len__(self) -> int:
+        return len(self._comp.edges)
+
+
 @dataclass(frozen=True)
 class Analysis:
     values: dict[str, Value]  # inputs and nodes
     gradients: dict[str, Value]  # d(output)/d(name)
-    local: dict[Edge, Value]  # ∂node/∂arg
+    local: LocalFactors  # ∂node/∂arg, computed when asked for
 
     def finite(self) -> bool:
-        return all(is_finite(v) for d in (self.values, self.gradients, self.local) for v in d.values())
+        return all(is_finite(v) for d in (self.values, self.gradients) for v in d.values())
 
 
 def analyse(comp: Computation, inputs: dict[str, Value], dtype: str = "float64") -> Analysis:
@@ -47,8 +69,7 @@ def analyse(comp: Computation, inputs: dict[str, Value], dtype: str = "float64")
     gradients = {n: to_value(x.grad) if x.grad is not None else _zeros(values[n]) for n, x in tensors.items()}
     if comp.output in gradients and not out.requires_grad:
         gradients[comp.output] = 1.0
-    local = {edge: local_factor(comp, edge, values, dtype) for edge in comp.edges()}
-    return Analysis(values, gradients, local)
+    return Analysis(values, gradients, LocalFactors(comp, values, dtype))
 
 
 def local_factor(comp: Computation, edge: Edge, values: dict[str, Value], dtype: str = "float64") -> Value:

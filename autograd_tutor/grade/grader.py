@@ -116,11 +116,13 @@ class MathQuestion:
         if not used or self.step.kind == "forward":
             return None
         for a in self.engine.samples(frozenset(self.comp.input_ancestors(used))):
+            truth = self.truth_at(a)
             try:
                 value = evaluate(expr, a.values)
             except EvalError:
                 continue
-            truth = self.truth_at(a)
+            if not is_finite(truth):
+                continue
             if not self.tol.close(value, truth):
                 moved = ", ".join(
                     f"{n} = {format_number(a.values[n])}" for n in used if not isinstance(a.values[n], tuple)

@@ -60,5 +60,6 @@ class Computation:
 
         return down(self.output)
 
-    def edges(self) -> list[Edge]:
-        return [(node, arg) for node in self.nodes for arg in self.args(node)]
+    @cached_property
+    def edges(self) -> tuple[Edge, ...]:
+        return tuple((node, arg) for node in self.nodes for arg in self.args(node))

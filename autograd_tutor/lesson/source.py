@@ -13,6 +13,9 @@ import yaml
 
 from .problems import Problem
 
+# libyaml's parser when PyYAML has it (it keeps marks too), else the pure-Python one
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 MAX_BYTES = 1_000_000
 MAX_NODES = 20_000
 
@@ -52,13 +55,17 @@ class SourceError(Exception):
 def read(file: str, text: str) -> Source:
     if len(text.encode("utf-8", "replace")) > MAX_BYTES:
         raise SourceError(Problem(file, 1, 1, f"file too large (over {MAX_BYTES} bytes)"))
-    loader = yaml.SafeLoader(text)
+    loader = SafeLoader(text)
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise SourceError(Problem(file, line, col, f"YAML: {err.problem or err.context}")) from None
+        message = f"YAML: {err.problem or err.context}"
+        if err.context and err.context_mark and err.problem:  # where the unfinished part began
+            start = err.context_mark
+            message += f" ({err.context} that starts at {start.line + 1}:{start.column + 1})"
+        raise SourceError(Problem(file, line, col, message)) from None
     except yaml.YAMLError as err:
         raise SourceError(Problem(file, 1, 1, f"YAML: {err}")) from None
     finally:
@@ -71,7 +78,7 @@ def read(file: str, text: str) -> Source:
     return source
 
 
-def _convert(node: yaml.Node, path: Path, source: Source, loader: yaml.SafeLoader, budget: list[int]) -> object:
+def _convert(node: yaml.Node, path: Path, source: Source, loader: SafeLoader, budget: list[int]) -> object:
     budget[0] -= 1
     if budget[0] < 0:
         raise SourceError(Problem(source.file, node.start_mark.line + 1, node.start_mark.column + 1, "too many values"))

@@ -38,7 +38,7 @@ class TutorApp(App):
         self.store = store
         self.open_lesson = open_lesson
         if ansi:
-            self.theme = "textual-ansi"
+            self.theme = "ansi-dark"
 
     def on_mount(self) -> None:
         from .screens.catalogue import CatalogueScreen

@@ -3,7 +3,9 @@ send-keys, the screen read with capture-pane."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -49,14 +51,23 @@ class Tmux:
         raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.screen()}")
 
 
+    def start(self, command: str) -> None:
+        self.run("new-session", "-d", "-s", self.name, "-x", "80", "-y", "24", command)
+
+    def pid(self) -> int:
+        return int(self.run("list-panes", "-t", self.name, "-F", "#{pane_pid}").split()[0])
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
 @pytest.fixture
 def tmux(tmp_path):
     assert shutil.which("tmux"), "these tests need tmux (apt-get install tmux)"
     session = Tmux(f"agt-{tmp_path.name}")
-    command = f"{COMMAND} {FIXTURE} --data-dir {tmp_path}"
-    session.run("new-session", "-d", "-s", session.name, "-x", "80", "-y", "24", command)
+    session.start(f"{COMMAND} {FIXTURE} --data-dir {tmp_path}")
     yield session
-    subprocess.run(["tmux", "kill-session", "-t", session.name], capture_output=True)
+    session.close()
 
 
 def test_a_step_answered_wrong_then_right_in_tmux(tmux):
@@ -79,3 +90,29 @@ def test_a_step_answered_wrong_then_right_in_tmux(tmux):
     while "Step 2 of 5" in tmux.screen() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert "Step 2 of 5" not in tmux.screen()
+
+
+def test_progress_survives_kill_9(tmux, tmp_path):
+    tmux.wait_for("PowBackward0")
+    tmux.type("16")
+    tmux.keys("Enter")
+    tmux.wait_for("✓ Correct")
+    tmux.keys("Enter")
+    tmux.wait_for("Step 2 of 5")
+    tmux.type("cos(16)")
+    tmux.keys("Enter")
+    tmux.wait_for("✗")
+    os.kill(tmux.pid(), signal.SIGKILL)
+    tmux.close()
+
+    again = Tmux(f"{tmux.name}-again")
+    again.start(f"{COMMAND} {FIXTURE.parent} --data-dir {tmp_path}")
+    try:
+        screen = again.wait_for("step 2 of 5")  # the catalogue's progress column
+        assert "Chain rule through sin" in screen
+        again.keys("C-n")  # continue
+        again.wait_for("Step 2 of 5 · Forward pass")
+        screen = again.wait_for("PowBackward0")
+        assert "16" in screen.splitlines()[4]  # y's value, solved before the kill
+    finally:
+        again.close()
