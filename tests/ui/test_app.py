@@ -8,7 +8,7 @@ from autograd_tutor.ui.screens.catalogue import CatalogueScreen
 from autograd_tutor.ui.screens.lesson import LessonScreen
 from autograd_tutor.ui.screens.summary import SummaryScreen
 
-from .pilot import make_app, play, type_text, wait_until
+from .pilot import FIXTURES, make_app, play, type_text, wait_until
 
 
 def text_of(app, selector: str) -> str:
@@ -122,10 +122,8 @@ def test_quit_mid_lesson_and_resume_in_a_new_app(data_dir):
     second = make_app(data_dir)
 
     async def resume(pilot):
-        table = app_table = pilot.app.screen.query_one(DataTable)
-        row = [table.get_row(key) for key in table.rows if key.value == "chain-rule-sin-square"][0]
-        assert row[-1] == "step 3 of 5"
-        del app_table
+        table = pilot.app.screen.query_one(DataTable)
+        assert table.get_row("chain-rule-sin-square")[-1] == "step 3 of 5"
         await pilot.press("ctrl+n")  # continue the last lesson
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, LessonScreen))
         screen = pilot.app.screen
@@ -143,7 +141,7 @@ def test_quit_mid_lesson_and_resume_in_a_new_app(data_dir):
 def test_catalogue_filter_reset_and_lesson_problems(data_dir, tmp_path):
     broken = tmp_path / "lessons"
     broken.mkdir()
-    (broken / "01-good.yaml").write_text((make_fixture("chain.yaml")))
+    (broken / "01-good.yaml").write_text((FIXTURES / "chain.yaml").read_text())
     (broken / "02-bad.yaml").write_text("format: 1\nid: bad\ntitle: Bad\ninputs: {x: 1.0}\nnodes: {y: q*2}\n")
     app = make_app(data_dir, paths=(broken,))
 
@@ -166,12 +164,6 @@ def test_catalogue_filter_reset_and_lesson_problems(data_dir, tmp_path):
         assert table.get_row_at(0)[-1] == "not started"
 
     play(app, scenario)
-
-
-def make_fixture(name: str) -> str:
-    from .pilot import FIXTURES
-
-    return (FIXTURES / name).read_text()
 
 
 def test_command_palette_lists_lesson_commands(data_dir):

@@ -5,6 +5,8 @@ and look at the report before committing."""
 
 from __future__ import annotations
 
+from autograd_tutor.tutor import BUNDLED
+
 from .pilot import make_app, type_text, wait_until
 
 
@@ -18,8 +20,8 @@ async def ready(pilot) -> None:
     await wait_until(pilot, lambda: pilot.app.engines_ready)
 
 
-def test_catalogue(snap_compare, data_dir):
-    assert snap_compare(quiet_app(data_dir), terminal_size=(80, 24), run_before=ready)
+def test_catalogue_of_the_bundled_course(snap_compare, data_dir):
+    assert snap_compare(quiet_app(data_dir, paths=(BUNDLED,)), terminal_size=(80, 24), run_before=ready)
 
 
 def test_lesson_mid_backward_pass(snap_compare, data_dir):

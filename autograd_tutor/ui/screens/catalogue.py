@@ -5,8 +5,9 @@ from __future__ import annotations
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Footer, Input, Static
 
+from ..widgets.title import TitleBar
 from .confirm import Confirm
 
 
@@ -28,7 +29,7 @@ class CatalogueScreen(Screen):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Input(placeholder="type to filter lessons", id="filter")
         yield DataTable(id="lessons", cursor_type="row", zebra_stripes=True)
         yield Static(id="details")
@@ -37,7 +38,7 @@ class CatalogueScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("#", "Lesson", "Level", "Tags", "Progress")
+        table.add_columns("#", "Lesson", "Level", "Progress")
         table.can_focus = False
         problems = self.app.problems
         if problems:
@@ -68,7 +69,6 @@ class CatalogueScreen(Screen):
                 f"{number:02}",
                 spec.title,
                 _level(spec.level),
-                ", ".join(spec.tags),
                 done.describe() if done else "not started",
                 key=lesson.id,
             )
@@ -90,7 +90,8 @@ class CatalogueScreen(Screen):
             details.update("No lesson matches the filter.")
             return
         spec = self.app.lesson(lesson_id).spec
-        details.update(f"[b]{spec.title}[/b]\n{spec.summary or ''}")
+        tags = f"\n[dim]tags: {', '.join(spec.tags)}[/dim]" if spec.tags else ""
+        details.update(f"[b]{spec.title}[/b]\n{spec.summary or ''}{tags}")
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.refresh_rows()

@@ -6,12 +6,13 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Markdown, Static
+from textual.widgets import Footer, Input, Markdown, Static
 
 from ...expr.display import to_text
 from ...lesson.loader import Lesson
 from ...session import LessonSession
 from ..widgets.graph import GraphView
+from ..widgets.title import TitleBar
 from .confirm import Confirm
 
 KIND_TITLES = {
@@ -34,15 +35,15 @@ class LessonScreen(Screen):
         Binding("escape", "lessons", "Lessons"),
     ]
 
-    def __init__(self, lesson: Lesson):
+    def __init__(self, lesson: Lesson, session: LessonSession | None = None):
         super().__init__()
         self.lesson = lesson
-        self.session = LessonSession(lesson, self.app.store.load(lesson.id))
+        self.session = session or LessonSession(lesson, self.app.store.load(lesson.id))
         self.ready = False
         self.shown_hints: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar(self.lesson.title)
         with Horizontal():
             with VerticalScroll(id="graph-pane"):
                 yield GraphView(id="graph")
@@ -57,7 +58,6 @@ class LessonScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = self.lesson.title
         answer = self.query_one("#answer", Input)
         answer.cursor_blink = self.app.blink
         if self.session.index == 0 and not self.session.record.done and self.lesson.spec.intro:

@@ -6,11 +6,12 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Markdown
+from textual.widgets import Footer, Markdown
 
 from ...lesson.code import notebook
 from ...session import LessonSession
 from ..widgets.graph import compact
+from ..widgets.title import TitleBar
 
 
 def summary_markdown(session: LessonSession) -> str:
@@ -54,13 +55,10 @@ class SummaryScreen(Screen):
         self.session = session
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar(f"{self.session.lesson.title}: summary")
         with VerticalScroll():
             yield Markdown(summary_markdown(self.session), id="summary")
         yield Footer()
-
-    def on_mount(self) -> None:
-        self.sub_title = "Summary"
 
     def action_lessons(self) -> None:
         self.app.pop_screen()
