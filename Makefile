@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench test-tools clean
 
 $(BIN)/autograd-tutor: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -16,9 +16,21 @@ $(BIN)/autograd-tutor: pyproject.toml
 run: $(BIN)/autograd-tutor
 	$(BIN)/autograd-tutor
 
-test: $(BIN)/autograd-tutor
+test: $(BIN)/autograd-tutor test-tools
 	$(BIN)/ruff check autograd_tutor tests bench
 	$(BIN)/python -m pytest -q
+
+# The end-to-end tests drive a real terminal, ssh client and sshd (Debian packages).
+test-tools:
+	@missing=""; \
+	command -v tmux >/dev/null || missing="$$missing tmux"; \
+	command -v ssh >/dev/null || missing="$$missing openssh-client"; \
+	test -x /usr/sbin/sshd || missing="$$missing openssh-server"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi; \
+	  echo "installing$$missing for the end-to-end tests"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 bench: $(BIN)/autograd-tutor
 	@$(BIN)/python bench/startup.py

@@ -32,6 +32,20 @@ def check_lesson(lesson: Lesson) -> list[Problem]:
     if problems:
         return problems
     for step in lesson.steps:
+        if step.kind in ("forward", "local", "gradient") and not is_finite(session.question().expected):
+            where = step.path or ("nodes", step.target if step.kind == "forward" else lesson.computation.output)
+            if any(p.line == at(where, "").line for p in problems):  # one report per place
+                session.advance()
+                continue
+            problems.append(
+                at(
+                    where,
+                    f"the truth of this {step.kind} step is not finite ({session.expected()})"
+                    " at the inputs given: choose other values",
+                )
+            )
+            session.advance()
+            continue
         if step.takes_answer:
             question = session.question()
             if step.answer is not None:

@@ -24,7 +24,8 @@ MAX_EXPONENT = 64
 WORDS = {"none": "None", "true": "True", "false": "False", "error": "error", "ok": "ok"}
 GRAD_FN = re.compile(r"[A-Za-z]+Backward\d+", re.IGNORECASE)
 _TOKEN = re.compile(
-    r"(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(?P<name>[A-Za-z_]\w*)|(?P<op>\*\*|[-+*/^(),\[\]])|(?P<space>\s+)"
+    r"(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(?P<name>[A-Za-z_]\w*)|(?P<op>\*\*|[-+*/^(),\[\]])|(?P<space>\s+)",
+    re.ASCII,
 )
 _LOOKALIKES = {
     "−": "-",

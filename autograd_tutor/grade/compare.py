@@ -43,6 +43,8 @@ def shape_problem(answer: Value, truth: Value) -> str | None:
     if not isinstance(truth, tuple) and isinstance(answer, tuple):
         return "expected a single number, not a list"
     if isinstance(truth, tuple) and isinstance(answer, tuple):
+        if any(isinstance(a, tuple) for a in answer) and not any(isinstance(t, tuple) for t in truth):
+            return f"expected a list of {len(truth)} numbers, not a list of lists"
         inner = [shape_problem(a, t) for a, t in zip(answer, truth)]
         return next((p for p in inner if p), None)
     return None

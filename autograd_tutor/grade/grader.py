@@ -8,6 +8,7 @@ diagnoses (STACK's potential responses, in miniature).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -187,7 +188,7 @@ class MathQuestion:
             if is_finite(value) and not self.tol.close(value, expected):
                 out.append(Candidate(value, diagnosis, feedback))
 
-        add(chain.sub(0.0, expected), "sign", "Check the sign: the size is right, the sign is not.")
+        add(lambda: _negated(expected), "sign", "Check the sign: the size is right, the sign is not.")
         if kind == "forward":
             for name, value in truth.values.items():
                 if name != target:
@@ -219,7 +220,21 @@ class MathQuestion:
 
     def _gradient_candidates(self, add: Callable) -> None:
         comp, truth, target = self.comp, self.engine.truth, self.step.target
-        paths = comp.paths(target)
+        paths = []  # (path, its gradient), for the paths whose chain arithmetic has a value
+        for path in comp.paths(target):
+            try:
+                paths.append((path, chain.along(comp, path, truth.local)))
+            except ValueError:
+                continue
+        if len(paths) > 1:  # first: where a path's value equals a local factor, the missing path is the point
+            for path, whole in paths:
+                via = " → ".join(e[0] for e in path) + f" → {target}"
+                add(
+                    whole,
+                    "missing_path",
+                    f"That is only the path {via}. {target} reaches {comp.output} along {len(paths)} paths,"
+                    f" and the gradients of the paths add up.",
+                )
         for user in comp.consumers[target]:
             if user != comp.output:
                 add(
@@ -228,16 +243,7 @@ class MathQuestion:
                     f"That is only the local factor ∂{user}/∂{target}; multiply it by the gradient"
                     f" flowing back into {user}, d{comp.output}/d{user}.",
                 )
-        for path in paths:
-            whole = chain.along(comp, path, truth.local)
-            if len(paths) > 1:
-                via = " → ".join(e[0] for e in path) + f" → {target}"
-                add(
-                    whole,
-                    "missing_path",
-                    f"That is only the path {via}. {target} reaches {comp.output} along {len(paths)} paths,"
-                    f" and the gradients of the paths add up.",
-                )
+        for path, whole in paths:
             for edge in path:
                 node, arg = edge
                 value = lambda p=path, e=edge, w=whole: chain.add(  # noqa: E731
@@ -290,6 +296,10 @@ def _distance(a: Value, b: Value) -> float:
         b = b if isinstance(b, tuple) else (b,) * n
         return max((_distance(x, y) for x, y in zip(a, b)), default=0.0)
     return abs(a - b) / max(abs(b), 1e-12)
+
+
+def _negated(value: Value) -> Value:
+    return tuple(_negated(v) for v in value) if isinstance(value, tuple) else -value
 
 
 def _times(a: Value, b: Value) -> Value:
@@ -403,7 +413,7 @@ class BehaviourQuestion:
             return f"{target} is not None here.", "not_none"
         if isinstance(expected, float) and isinstance(value, float) and value != 0:
             ratio = expected / value
-            if abs(ratio - round(ratio)) < 1e-6 and round(ratio) >= 2:
+            if math.isfinite(ratio) and abs(ratio - round(ratio)) < 1e-6 and round(ratio) >= 2:
                 return (
                     f"Gradients accumulate: each backward() adds to .grad, so {target} holds"
                     f" {round(ratio)} times that.",

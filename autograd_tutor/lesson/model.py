@@ -17,6 +17,9 @@ NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 
 def _number(value: Any) -> float:
+    if isinstance(value, str) and _looks_numeric(value):
+        # YAML 1.1 reads 1e-8 as text: a float needs a dot, as in 1.0e-8
+        raise ValueError(f"expected a number, got the text {value!r}: write it as {_yaml_float(value)}")
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"expected a number, got {value!r}")
     if not math.isfinite(value):
@@ -30,6 +33,21 @@ def _tensor_value(value: Any) -> float | list[float]:
             raise ValueError("a vector needs at least one number")
         return [_number(v) for v in value]
     return _number(value)
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text.strip().lower() not in ("nan", "inf", "-inf", "+inf", "infinity", "-infinity")
+
+
+def _yaml_float(text: str) -> str:
+    mantissa, _, exponent = text.lower().partition("e")
+    mantissa = mantissa if "." in mantissa else mantissa + ".0"
+    sign = "" if exponent.startswith(("-", "+")) else "+"
+    return f"{mantissa}e{sign}{exponent}" if exponent else mantissa
 
 
 TensorValue = Annotated[float | list[float], BeforeValidator(_tensor_value)]
@@ -141,11 +159,11 @@ _OP_SCHEMA = {
 _RUN_SCHEMA = {"anyOf": [_OP_SCHEMA, {"type": "array", "items": _OP_SCHEMA, "minItems": 1}]}
 
 
-def _ops(raw: Any) -> list[RunOp]:
+def _op_list(raw: Any) -> list:
     items = raw if isinstance(raw, list) else [raw]
     if not items:
         raise ValueError("a run step needs at least one operation")
-    return [RunOp.parse(item) for item in items]
+    return items
 
 
 def _hints(raw: Any) -> list[str]:
@@ -161,9 +179,12 @@ class StepSpec(_Strict):
     forward: str | None = Field(None, description="ask for (or show) the value of this node")
     local: list[str] | None = Field(None, min_length=2, max_length=2, description="[of, wrt]: the factor ∂of/∂wrt")
     gradient: str | None = Field(None, description="ask for d(output)/d(this)")
-    run: Annotated[list[RunOp], BeforeValidator(_ops), WithJsonSchema(_RUN_SCHEMA)] | None = Field(
-        None, description="operations on the live state"
-    )
+    run: (
+        Annotated[
+            list[Annotated[RunOp, BeforeValidator(RunOp.parse)]], BeforeValidator(_op_list), WithJsonSchema(_RUN_SCHEMA)
+        ]
+        | None
+    ) = Field(None, description="operations on the live state")
     predict: str | None = Field(None, description="N.grad, N.requires_grad, N.is_leaf, N.grad_fn or N")
     explain: str | None = Field(None, description="Markdown: the step itself, or shown once the step is solved")
     ask: bool | Literal["outcome"] | None = Field(None, description="forward: false only shows; run: outcome")
