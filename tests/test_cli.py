@@ -176,24 +176,10 @@ def test_check_exit_2_for_a_lesson_that_validate_rejects(tmp_path, capsys, name,
 
 
 def test_check_a_wrong_answer_to_a_jacobian_factor(tmp_path, capsys):
-    lesson = write(
-        tmp_path,
-        """
-        format: 1
-        id: jacobian
-        title: sum(x)*x
-        inputs:
-          x: {value: [1.0, 2.0, 3.0], requires_grad: true}
-        nodes:
-          v: sum(x)*x
-          y: sum(v)
-        steps:
-          - local: [v, x]
-        """,
-    )
-    code, report = check_json(capsys, lesson, answers_file(tmp_path, ["6"]))
+    lesson = LESSONS / "jacobian.yaml"  # automatic steps: forward v, forward y, local [y, v], local [v, x], gradient x
+    code, report = check_json(capsys, lesson, answers_file(tmp_path, [None, None, None, "6", None]))
     assert code == 1
-    assert report["steps"][0]["verdict"] == "wrong"
+    assert report["steps"][3]["target"] == ["v", "x"] and report["steps"][3]["verdict"] == "wrong"
 
 
 @pytest.mark.parametrize(

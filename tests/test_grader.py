@@ -263,27 +263,17 @@ def test_vector_shape_diagnoses(mean):
     assert verdict.diagnosis == "local_instead_of_total"
 
 
-JACOBIAN = """
-format: 1
-id: jacobian
-title: sum(x)*x has a full Jacobian
-inputs:
-  x: {value: [1.0, 2.0, 3.0], requires_grad: true}
-nodes:
-  v: sum(x)*x
-  y: sum(v)
-"""
 
 
 def test_a_jacobian_factor_accepts_the_matrix():
-    q = question(LessonSession(lesson_text(JACOBIAN)), "local", ["v", "x"])
+    q = question(session("jacobian"), "local", ["v", "x"])
     assert q.grade("[[7, 1, 1], [2, 8, 2], [3, 3, 9]]").correct
     assert q.grade("[[7, 1, 1], [2, 8, 2]]").diagnosis == "shape"
 
 
 @pytest.mark.parametrize("answer", ["6", "[1, 2, 3]", "[[7, 1, 1], [2, 8, 2], [3, 3, 8]]"])
 def test_wrong_answers_to_a_jacobian_factor_are_judged_not_a_crash(answer):
-    q = question(LessonSession(lesson_text(JACOBIAN)), "local", ["v", "x"])
+    q = question(session("jacobian"), "local", ["v", "x"])
     assert q.grade(answer).status == "wrong"
 
 
