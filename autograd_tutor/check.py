@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from .lesson.loader import Lesson
+from .lesson.model import answer_text
 from .session import LessonSession
 
 
@@ -31,15 +32,10 @@ def read_answers(path: str | Path, steps: int) -> list[str | None]:
 def _text(entry: object, index: int) -> str | None:
     if entry is None:
         return None
-    if isinstance(entry, bool):
-        return str(entry)
-    if isinstance(entry, int | float):
-        return repr(entry)
-    if isinstance(entry, str):
-        return entry
-    if isinstance(entry, list) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in entry):
-        return "[" + ", ".join(repr(v) for v in entry) + "]"
-    raise ValueError(f"answer {index}: expected text, a number or a list of numbers")
+    try:
+        return answer_text(entry)
+    except ValueError as err:
+        raise ValueError(f"answer {index}: {err}") from None
 
 
 def play(lesson: Lesson, answers: list[str | None]) -> dict:

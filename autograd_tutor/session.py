@@ -130,12 +130,9 @@ class LessonSession:
     def expected(self, index: int | None = None) -> Any:
         """The truth of a step as JSON: a number, a list, a string or null."""
         index = self.index if index is None else index
-        step = self.steps[index]
-        if step.kind in ("forward", "local", "gradient"):
-            return _json(self.question(index).expected)
-        if step.kind in ("predict", "run"):
-            return _json(self.question(index).expected)
-        return None
+        if self.steps[index].kind == "explain":
+            return None
+        return _json(self.question(index).expected)
 
     def check(self, text: str) -> Verdict:
         """Judge an answer to the current step without recording it (live, while typing)."""

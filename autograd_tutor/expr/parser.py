@@ -96,7 +96,7 @@ def parse(
         tree = pyast.parse(source.strip(), mode="eval")
     except SyntaxError as err:
         col = (err.offset or 1) - 1 + (len(source) - len(source.lstrip()))
-        raise ParseError(_syntax_message(err, source, col), _map(cols, col)) from None
+        raise ParseError(_syntax_message(source, col), _map(cols, col)) from None
     except (RecursionError, MemoryError, ValueError):
         raise ParseError("too deeply nested") from None
     offset = len(source) - len(source.lstrip())
@@ -190,7 +190,7 @@ def _map(cols: list[int] | None, col: int) -> int:
     return cols[min(max(col, 0), len(cols) - 1)]
 
 
-def _syntax_message(err: SyntaxError, source: str, col: int) -> str:
+def _syntax_message(source: str, col: int) -> str:
     if col >= len(source.rstrip()):
         return "incomplete: something is missing at the end"
     return f"unexpected {source[col]!r}" if col < len(source) else "invalid syntax"

@@ -15,13 +15,25 @@ from .ast import Bin, Call, Expr, Name, Num, Unary, has_reduction
 def _sympy() -> Any:
     import sympy
 
-    class sigmoid(sympy.Function):  # noqa: N801 - the name torch uses
+    return sympy
+
+
+@cache
+def _sigmoid() -> Any:
+    """sympy has no sigmoid: a function whose derivative is written with itself."""
+    sp = _sympy()
+
+    class sigmoid(sp.Function):  # noqa: N801 - the name torch uses
         def fdiff(self, argindex: int = 1) -> Any:
             s = sigmoid(self.args[0])
             return s * (1 - s)
 
-    sympy.sigmoid_ = sigmoid
-    return sympy
+    return sigmoid
+
+
+def warm_up() -> None:
+    """Import sympy ahead of the first formula (the app does it in a worker)."""
+    _sympy()
 
 
 def to_sympy(expr: Expr, sizes: Mapping[str, int] | None = None) -> Any:
@@ -60,7 +72,7 @@ def to_sympy(expr: Expr, sizes: Mapping[str, int] | None = None) -> Any:
                 p, t = args
                 return -(t * sp.log(p) + (1 - t) * sp.log(1 - p))
             if e.func == "sigmoid":
-                return sp.sigmoid_(args[0])
+                return _sigmoid()(args[0])
             if e.func == "relu":
                 return sp.Max(0, args[0])
             return getattr(sp, {"abs": "Abs"}.get(e.func, e.func))(args[0])

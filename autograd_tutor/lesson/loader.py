@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ..expr.ast import Expr
+from ..expr.ast import names as expr_names
 from ..expr.evaluate import EvalError, Value, evaluate, is_finite, shape
 from ..expr.parser import ParseError, is_reserved, parse
 from .computation import Computation
@@ -217,7 +218,7 @@ class _Checker:
     def evaluate(self, inputs: dict[str, Value], exprs: dict[str, Expr]) -> dict[str, Value]:
         values: dict[str, Value] = dict(inputs)
         for name, expr in exprs.items():
-            if any(n not in values for n in _names(expr)):
+            if any(n not in values for n in expr_names(expr)):
                 continue  # an argument already failed
             try:
                 value = evaluate(expr, values)
@@ -284,9 +285,3 @@ class _Checker:
 
 def _value(value: float | list[float]) -> Value:
     return tuple(value) if isinstance(value, list) else value
-
-
-def _names(expr: Expr) -> list[str]:
-    from ..expr.ast import names
-
-    return names(expr)

@@ -53,20 +53,20 @@ def _yaml_float(text: str) -> str:
 TensorValue = Annotated[float | list[float], BeforeValidator(_tensor_value)]
 
 
-def _answer_text(value: Any) -> str:
+def answer_text(value: Any) -> str:
     """Answers may be written as YAML numbers, booleans or lists: keep them as text."""
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return repr(value)
     if isinstance(value, list):
-        return "[" + ", ".join(_answer_text(v) for v in value) + "]"
+        return "[" + ", ".join(answer_text(v) for v in value) + "]"
     if isinstance(value, str):
         return value
     raise ValueError(f"expected an answer (text, a number or a list), got {value!r}")
 
 
-AnswerText = Annotated[str, BeforeValidator(_answer_text, json_schema_input_type=str | float | bool | list[float])]
+AnswerText = Annotated[str, BeforeValidator(answer_text, json_schema_input_type=str | float | bool | list[float])]
 
 
 class _Strict(BaseModel):
