@@ -68,14 +68,12 @@ class PlainTutor:
             if record.status == "solved":
                 self.write(f"(solved: {record.answer})")
             action = self.ask(session)
-            self.store.save(session)
             if action == "lessons":
-                return
-            if action == "back":
-                session.back()
-                continue
-            if not session.advance():
                 self.store.save(session)
+                return
+            moved = session.back() if action == "back" else session.advance()
+            self.store.save(session)  # where the learner now is, so a lost connection resumes here
+            if action == "next" and not moved:
                 solved, asked = session.score
                 self.write(f"\nDone: {solved}/{asked} correct. Back to the lessons.\n")
                 return

@@ -8,6 +8,7 @@ torch is imported only when the first answer needs it (see `engine`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -116,12 +117,14 @@ class LessonSession:
                 q: MathQuestion | BehaviourQuestion = MathQuestion(
                     step, self.comp, self.engine, self.tol, step.mistakes
                 )
-            elif step.kind in ("predict", "run"):
+            elif step.kind == "run":
                 self._sync(index)
-                expected = self._runs[index].outcome if step.kind == "run" else self._observed[index].value
-                values = {n: v["value"] for n, v in self._live.snapshot().items()}
+                q = BehaviourQuestion(step, self._runs[index].outcome, self.tol, mistakes=step.mistakes)
+            elif step.kind == "predict":
+                self._sync(index)
+                seen = self._observed[index]  # the state as it was at this step, however we came back to it
                 known = [*self.comp.inputs, *self.comp.nodes]
-                q = BehaviourQuestion(step, expected, self.tol, known, values, step.mistakes)
+                q = BehaviourQuestion(step, seen.value, self.tol, known, seen.values, step.mistakes, seen.backwards)
             else:
                 raise ValueError(f"step {index} ({step.kind}) takes no answer")
             self._questions[index] = q
@@ -142,8 +145,8 @@ class LessonSession:
         """Judge and record an answer to the current step."""
         verdict = self.check(text)
         record = self.record
-        if verdict.status == "invalid" or record.done:
-            return verdict
+        if verdict.status == "invalid" or record.status in ("solved", "revealed", "shown"):
+            return verdict  # judged, not recorded: the step is settled (a skipped one is still open)
         record.answer = text
         if verdict.correct:
             record.status = "solved"
@@ -246,15 +249,24 @@ class LessonSession:
             "lesson": self.lesson.id,
             "index": self.index,
             "records": [asdict(r) for r in self.records],
+            "steps": [_identity(s) for s in self.steps],
         }
 
     def _restore(self, state: dict) -> None:
-        """Resume from `to_state()`; a lesson edited since keeps what still fits."""
+        """Resume from `to_state()`. If the lesson was edited since, a record is
+        kept only where the step at its place is still the same step."""
         if state.get("version") != STATE_VERSION or state.get("lesson") != self.lesson.id:
             return
-        for i, raw in enumerate(state.get("records", [])[: len(self.steps)]):
-            self.records[i] = StepRecord(**raw)
-        self.index = min(max(int(state.get("index", 0)), 0), len(self.steps) - 1)
+        try:
+            saved = list(zip(state["records"], state["steps"], strict=True))
+            records = [(StepRecord(**raw), identity) for raw, identity in saved]
+            index = int(state["index"])
+        except (KeyError, TypeError, ValueError):
+            return  # a state this version cannot read: start afresh rather than guess
+        for i, (record, identity) in enumerate(records[: len(self.steps)]):
+            if identity == _identity(self.steps[i]):
+                self.records[i] = record
+        self.index = min(max(index, 0), len(self.steps) - 1)
 
     def facts(self) -> dict[str, dict]:
         """What the learner has established so far, for drawing the graph:
@@ -278,9 +290,17 @@ class LessonSession:
         return {"values": values, "gradients": gradients, "factors": factors}
 
 
+def _identity(step: Step) -> list:
+    """What makes a step the same step across edits of its lesson."""
+    return [step.kind, step.target_json(), step.prompt]
+
+
 def _json(value: Any) -> Any:
+    """A truth as JSON; JSON has no inf or nan, so those are written as strings."""
     if isinstance(value, tuple):
         return [_json(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # "inf", "-inf", "nan"
     return value
 
 

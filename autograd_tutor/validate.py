@@ -19,6 +19,11 @@ def validate(paths: list[str | Path]) -> list[Problem]:
     return problems
 
 
+def _finite(truth: object) -> bool:
+    """Whether a learner can type this truth (words and None always can)."""
+    return not isinstance(truth, float | tuple) or is_finite(truth)
+
+
 def check_lesson(lesson: Lesson) -> list[Problem]:
     """Play the lesson once, judging each model answer and each listed mistake."""
     at = lesson.source.at
@@ -31,19 +36,14 @@ def check_lesson(lesson: Lesson) -> list[Problem]:
     ]
     if problems:
         return problems
+    unanswerable: set[tuple] = set()  # places already reported, once each
     for step in lesson.steps:
-        if step.kind in ("forward", "local", "gradient") and not is_finite(session.question().expected):
+        if step.kind in ("forward", "local", "gradient", "predict") and not _finite(session.question().expected):
             where = step.path or ("nodes", step.target if step.kind == "forward" else lesson.computation.output)
-            if any(p.line == at(where, "").line for p in problems):  # one report per place
-                session.advance()
-                continue
-            problems.append(
-                at(
-                    where,
-                    f"the truth of this {step.kind} step is not finite ({session.expected()})"
-                    " at the inputs given: choose other values",
-                )
-            )
+            if where not in unanswerable:
+                unanswerable.add(where)
+                message = f"the truth of this {step.kind} step is not finite ({session.expected()}): no answer can"
+                problems.append(at(where, message + " match it; choose other input values"))
             session.advance()
             continue
         if step.takes_answer:

@@ -59,9 +59,12 @@ def analyse(comp: Computation, inputs: dict[str, Value], dtype: str = "float64")
     leaves = {n: t.tensor(v, dtype=dt, requires_grad=True) for n, v in inputs.items()}
     tensors: dict[str, Any] = dict(leaves)
     for name, expr in comp.nodes.items():
-        tensors[name] = build(expr, tensors, t, dt)
-        if tensors[name].requires_grad and not tensors[name].is_leaf:
-            tensors[name].retain_grad()
+        tensor = build(expr, tensors, t, dt)
+        if any(tensor is other for other in tensors.values()):
+            tensor = tensor.view_as(tensor)  # `y: x` is a node of its own, with its own gradient
+        tensors[name] = tensor
+        if tensor.requires_grad and not tensor.is_leaf:
+            tensor.retain_grad()
     out = tensors[comp.output]
     if out.requires_grad:
         out.backward()

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from ..expr.evaluate import Value
 from ..expr.to_torch import build
 from ..lesson.code import op_code
 from ..lesson.computation import Computation
@@ -43,6 +44,8 @@ class RunResult:
 class Observation:
     value: Truth
     warning: str | None = None
+    values: dict[str, Value] = field(default_factory=dict)  # every tensor's value at that moment
+    backwards: int = 0  # for N.grad: the backward() calls summed in it since it was created or zeroed
 
 
 class LiveState:
@@ -53,6 +56,7 @@ class LiveState:
         self.tensors: dict[str, Any] = {
             n: t.tensor(v, dtype=self.dtype, requires_grad=comp.requires_grad[n]) for n, v in comp.inputs.items()
         }
+        self._backwards: dict[str, int] = {}  # name -> backward() calls accumulated in its .grad
         self._forward(no_grad=False)
 
     def _forward(self, no_grad: bool) -> None:
@@ -60,6 +64,7 @@ class LiveState:
         with t.no_grad() if no_grad else contextlib.nullcontext():
             for name, expr in self.comp.nodes.items():
                 self.tensors[name] = build(expr, self.tensors, t, self.dtype)
+                self._backwards.pop(name, None)
 
     def run(self, ops: list[RunOp]) -> RunResult:
         """Perform `ops` in order; like a notebook cell, stop at the first error."""
@@ -87,19 +92,27 @@ class LiveState:
             self._forward(no_grad=op.arg == "no_grad")
         elif op.op == "backward":
             self.tensors[self.comp.output].backward(retain_graph=op.arg == "retain_graph")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # reading a non-leaf's .grad warns
+                for name, tensor in self.tensors.items():
+                    if tensor.grad is not None:
+                        self._backwards[name] = self._backwards.get(name, 0) + 1
         elif op.op == "zero_grad":
             self.tensors[op.arg].grad.zero_()  # AttributeError on a None grad, as in a notebook
+            self._backwards[op.arg] = 0
         elif op.op == "requires_grad":
             for name, flag in op.arg.items():
                 self.tensors[name].requires_grad_(flag)
         elif op.op == "detach":
             self.tensors[op.arg] = self.tensors[op.arg].detach()
+            self._backwards.pop(op.arg, None)
         elif op.op == "retain_grad":
             self.tensors[op.arg].retain_grad()
         elif op.op == "set":
             for name, value in op.arg.items():
                 flag = self.tensors[name].requires_grad
                 self.tensors[name] = t.tensor(value, dtype=self.dtype, requires_grad=flag)
+                self._backwards.pop(name, None)
         else:
             raise AssertionError(op.op)
 
@@ -118,7 +131,9 @@ class LiveState:
                 value = bool(getattr(tensor, prop))
             else:
                 value = to_value(tensor)
-        return Observation(value, _warning(caught))
+        values = {n: to_value(x) for n, x in self.tensors.items()}
+        backwards = self._backwards.get(name, 0) if prop == "grad" else 0
+        return Observation(value, _warning(caught), values, backwards)
 
     def snapshot(self) -> dict[str, dict[str, Truth]]:
         """Every tensor's value, grad, requires_grad, is_leaf and grad_fn (for drawing)."""

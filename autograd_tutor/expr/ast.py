@@ -16,6 +16,21 @@ REDUCTIONS = ("sum", "mean")
 ARITY = {**{f: 1 for f in ELEMENTWISE}, **{f: 1 for f in REDUCTIONS}, "clamp": 3, "bce": 2}
 RESERVED = frozenset(ARITY) | {"pi"}
 
+# How tightly each operator binds, for printing trees back as text.
+PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 4}
+UNARY = 3  # unary minus binds tighter than * but looser than **: -x**2 is -(x**2)
+ATOM = 5  # numbers, names, calls, lists
+
+
+def bracket(op: str, left: str, left_prec: int, right: str, right_prec: int) -> tuple[str, str]:
+    """The operands of `left op right`, bracketed where the tree needs it."""
+    prec = PRECEDENCE[op]
+    if op == "**":  # right-associative: 2**3**2 is 2**(3**2)
+        return (left if left_prec > prec else f"({left})"), (right if right_prec >= prec else f"({right})")
+    # left-associative; the right operand of - and / needs brackets at equal precedence
+    right_ok = right_prec > prec or (right_prec == prec and op in "+*")
+    return (left if left_prec >= prec else f"({left})"), (right if right_ok else f"({right})")
+
 
 @dataclass(frozen=True)
 class Num:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from .ast import Bin, Call, Expr, Name, Num, Unary, Vector, Word
+from .ast import PRECEDENCE, UNARY, Bin, Call, Expr, Name, Num, Unary, Vector, Word, bracket
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 4}
 
 
 def to_text(expr: Expr) -> str:
@@ -28,22 +27,14 @@ def _show(expr: Expr) -> tuple[str, int]:
     if isinstance(expr, Unary):
         inner, prec = _show(expr.operand)
         sign = "−" if expr.op == "-" else "+"
-        return sign + (inner if prec >= 3 else f"({inner})"), 3
+        return sign + (inner if prec >= UNARY else f"({inner})"), UNARY
     assert isinstance(expr, Bin)
-    prec = _PRECEDENCE[expr.op]
-    left, lp = _show(expr.left)
-    right, rp = _show(expr.right)
-    if expr.op == "**":
-        left = left if lp > prec else f"({left})"
-        exponent = expr.right
-        if isinstance(exponent, Num) and exponent.value.is_integer() and 0 <= exponent.value < 100:
-            return left + str(int(exponent.value)).translate(_SUPERSCRIPT), prec
-        return f"{left}^{right if rp >= prec else f'({right})'}", prec
-    left = left if lp >= prec else f"({left})"
-    # the right operand of - and / needs brackets at equal precedence
-    right = right if rp > prec or (rp == prec and expr.op in "+*") else f"({right})"
-    symbol = {"+": " + ", "-": " − ", "*": "·", "/": "/"}[expr.op]
-    return left + symbol + right, prec
+    left, right = bracket(expr.op, *_show(expr.left), *_show(expr.right))
+    exponent = expr.right
+    if expr.op == "**" and isinstance(exponent, Num) and exponent.value.is_integer() and 0 <= exponent.value < 100:
+        return left + str(int(exponent.value)).translate(_SUPERSCRIPT), PRECEDENCE["**"]
+    symbol = {"+": " + ", "-": " − ", "*": "·", "/": "/", "**": "^"}[expr.op]
+    return left + symbol + right, PRECEDENCE[expr.op]
 
 
 def format_number(value: float) -> str:

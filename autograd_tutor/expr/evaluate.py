@@ -7,6 +7,7 @@ matrix, answers only). Domain errors give nan and overflows give inf, as in torc
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Mapping
 
 from .ast import Bin, Call, Expr, Name, Num, Unary, Vector, Word
@@ -28,7 +29,7 @@ def evaluate(expr: Expr, env: Mapping[str, Value]) -> Value:
         return env[expr.id]
     if isinstance(expr, Unary):
         operand = evaluate(expr.operand, env)
-        return _map1(operator_neg, operand) if expr.op == "-" else operand
+        return _map1(operator.neg, operand) if expr.op == "-" else operand
     if isinstance(expr, Bin):
         return _map2(_BINARY[expr.op], evaluate(expr.left, env), evaluate(expr.right, env), expr.col)
     if isinstance(expr, Call):
@@ -43,17 +44,13 @@ def evaluate(expr: Expr, env: Mapping[str, Value]) -> Value:
                 raise EvalError("clamp's bounds must be numbers", expr.col)
             return _map1(lambda a: min(max(a, lo), hi), args[0])
         if expr.func == "bce":
-            return _map2(_bce, args[0], args[1], expr.col)
+            return _map2(_BCE, args[0], args[1], expr.col)
         return _map1(_UNARY[expr.func], args[0])
     if isinstance(expr, Vector):
         return tuple(evaluate(i, env) for i in expr.items)
     if isinstance(expr, Word):
         raise EvalError(f"{expr.text} is a word, not a number", expr.col)
     raise TypeError(expr)
-
-
-def operator_neg(a: float) -> float:
-    return -a
 
 
 def _guard(f: Callable[..., float]) -> Callable[..., float]:
@@ -121,7 +118,7 @@ _UNARY: dict[str, Callable[[float], float]] = {
     "relu": lambda a: max(a, 0.0) if not math.isnan(a) else a,
     "abs": abs,
 }
-_bce = _guard(_bce)
+_BCE = _guard(_bce)
 
 
 def _map1(f: Callable[[float], float], a: Value) -> Value:

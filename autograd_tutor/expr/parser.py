@@ -96,7 +96,7 @@ def parse(
         tree = pyast.parse(source.strip(), mode="eval")
     except SyntaxError as err:
         col = (err.offset or 1) - 1 + (len(source) - len(source.lstrip()))
-        raise ParseError(_syntax_message(source, col), _map(cols, col)) from None
+        raise ParseError(_syntax_message(text, _map(cols, col)), _map(cols, col)) from None
     except (RecursionError, MemoryError, ValueError):
         raise ParseError("too deeply nested") from None
     offset = len(source) - len(source.lstrip())
@@ -300,6 +300,11 @@ class _Translator:
                 if names(bound):
                     raise ParseError("clamp's bounds must be constants", bound.col)
         return Call(func, args, col)
+
+
+def is_answer_word(name: str) -> bool:
+    """Names that an answer to a predict or run step reads as a word."""
+    return name.lower() in WORDS or GRAD_FN.fullmatch(name) is not None
 
 
 def is_reserved(name: str) -> bool:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from .ast import Bin, Call, Expr, Name, Num, Unary, Vector, Word
-
-_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 4}
+from .ast import PRECEDENCE, UNARY, Bin, Call, Expr, Name, Num, Unary, Vector, Word, bracket
 
 
 def to_code(expr: Expr) -> str:
@@ -30,17 +28,11 @@ def _code(expr: Expr) -> tuple[str, int]:
         return f"torch.{expr.func}({args[0]})", 5
     if isinstance(expr, Unary):
         inner, prec = _code(expr.operand)
-        return expr.op + (inner if prec >= 3 else f"({inner})"), 3
+        return expr.op + (inner if prec >= UNARY else f"({inner})"), UNARY
     assert isinstance(expr, Bin)
-    prec = _PRECEDENCE[expr.op]
-    left, lp = _code(expr.left)
-    right, rp = _code(expr.right)
-    if expr.op == "**":
-        return f"{left if lp > prec else f'({left})'}**{right if rp >= prec else f'({right})'}", prec
-    left = left if lp >= prec else f"({left})"
-    right = right if rp > prec or (rp == prec and expr.op in "+*") else f"({right})"
+    left, right = bracket(expr.op, *_code(expr.left), *_code(expr.right))
     spaced = expr.op in "+-"
-    return f"{left} {expr.op} {right}" if spaced else f"{left}{expr.op}{right}", prec
+    return f"{left} {expr.op} {right}" if spaced else f"{left}{expr.op}{right}", PRECEDENCE[expr.op]
 
 
 def _wrap(expr: Expr) -> str:

@@ -8,10 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .ast import Bin, Call, Expr, Name, Num, Unary
+from .ast import ELEMENTWISE, REDUCTIONS, Bin, Call, Expr, Name, Num, Unary
 from .evaluate import evaluate
-
-_FUNCTIONS = ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "sum", "mean")
 
 
 def build(expr: Expr, env: Mapping[str, Any], torch: Any, dtype: Any) -> Any:
@@ -52,7 +50,7 @@ def _build(expr: Expr, env: Mapping[str, Any], torch: Any, dtype: Any) -> Any:
             p = _tensor(_build(expr.args[0], env, torch, dtype), torch, dtype)
             t = _build(expr.args[1], env, torch, dtype)
             return -(t * torch.log(p) + (1 - t) * torch.log(1 - p))
-        assert expr.func in _FUNCTIONS
+        assert expr.func in ELEMENTWISE + REDUCTIONS  # each is torch.<name>
         arg = _tensor(_build(expr.args[0], env, torch, dtype), torch, dtype)
         return getattr(torch, expr.func)(arg)
     raise TypeError(f"not a node expression: {expr!r}")

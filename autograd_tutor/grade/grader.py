@@ -8,7 +8,6 @@ diagnoses (STACK's potential responses, in miniature).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,6 +22,8 @@ from ..lesson.model import Mistake
 from ..lesson.steps import Step
 from . import chain
 from .compare import Tolerance, shape_problem, shown
+
+MAX_PATHS = 32  # path-by-path diagnoses for gradients reached along at most this many paths
 
 
 @dataclass(frozen=True)
@@ -214,6 +215,14 @@ class MathQuestion:
             for edge, value in truth.local.items():
                 if edge != (of, wrt):
                     add(value, "wrong_node", f"That is ∂{edge[0]}/∂{edge[1]}, not ∂{of}/∂{wrt}.")
+            for name, value in truth.gradients.items():  # a chain carried on past this factor
+                if name != wrt:
+                    add(
+                        value,
+                        "total_instead_of_local",
+                        f"That is the total gradient d{comp.output}/d{name}; the question asks only for the"
+                        f" local factor ∂{of}/∂{wrt}, the derivative of {of} = {to_text(comp.nodes[of])}.",
+                    )
             return out
         self._gradient_candidates(add)
         return out
@@ -221,7 +230,8 @@ class MathQuestion:
     def _gradient_candidates(self, add: Callable) -> None:
         comp, truth, target = self.comp, self.engine.truth, self.step.target
         paths = []  # (path, its gradient), for the paths whose chain arithmetic has a value
-        for path in comp.paths(target):
+        wide = comp.path_count(target) > MAX_PATHS  # then path by path would take too long
+        for path in [] if wide else comp.paths(target):
             try:
                 paths.append((path, chain.along(comp, path, truth.local)))
             except ValueError:
@@ -298,6 +308,10 @@ def _distance(a: Value, b: Value) -> float:
     return abs(a - b) / max(abs(b), 1e-12)
 
 
+def _scaled(value: Value, k: float) -> Value:
+    return tuple(_scaled(v, k) for v in value) if isinstance(value, tuple) else value * k
+
+
 def _negated(value: Value) -> Value:
     return tuple(_negated(v) for v in value) if isinstance(value, tuple) else -value
 
@@ -314,8 +328,9 @@ def _times(a: Value, b: Value) -> Value:
 
 
 def _literal(expr: Expr) -> tuple[str, float] | None:
+    """A plain number as written (its text, its value), or None."""
     if isinstance(expr, Unary) and isinstance(expr.operand, Num) and expr.op == "-":
-        return expr.operand.text, -expr.operand.value
+        return "-" + expr.operand.text, -expr.operand.value
     if isinstance(expr, Num) and expr.text != "pi":
         return expr.text, expr.value
     return None
@@ -329,7 +344,7 @@ def _precision(expr: Expr, truth: Value) -> str | None:
     text, value = lit
     if round(truth, len(text.partition(".")[2])) != value:
         return None
-    figures = len(text.replace(".", "").lstrip("0"))
+    figures = len(text.lstrip("-").replace(".", "").lstrip("0"))
     plural = "s" * (figures > 1)
     return f"Right digits, but {text} has only {figures} significant figure{plural}: give at least 4."
 
@@ -356,9 +371,10 @@ class BehaviourQuestion:
     step: Step
     expected: object  # None, bool, str, float or tuple
     tol: Tolerance
-    known: list[str]
-    values: dict[str, Value]  # the live values, for answers that name a tensor
+    known: list[str] = field(default_factory=list)  # names an answer may use (none for a run's outcome)
+    values: dict[str, Value] = field(default_factory=dict)  # the live values then, for those names
     mistakes: tuple[Mistake, ...] = ()
+    backwards: int = 0  # for N.grad: how many backward() calls are summed in it
 
     def read(self, text: str) -> Expr:
         return parse(text, self.known, answer=True, words=True)
@@ -411,14 +427,13 @@ class BehaviourQuestion:
             return f"{target} is None here.", "none"
         if value is None:
             return f"{target} is not None here.", "not_none"
-        if isinstance(expected, float) and isinstance(value, float) and value != 0:
-            ratio = expected / value
-            if math.isfinite(ratio) and abs(ratio - round(ratio)) < 1e-6 and round(ratio) >= 2:
-                return (
-                    f"Gradients accumulate: each backward() adds to .grad, so {target} holds"
-                    f" {round(ratio)} times that.",
-                    "accumulation",
-                )
+        n = self.backwards
+        if n >= 2 and isinstance(value, float | tuple) and self.tol.close(_scaled(value, n), expected):
+            return (
+                f"Gradients accumulate: each backward() adds to .grad, and {n} of them have run"
+                f" since {name}.grad was last zeroed, so {target} holds {n} times that.",
+                "accumulation",
+            )
         if prop == "grad_fn":
             return "Read grad_fn off the last operation that made this tensor.", None
         return "That is not what torch reports.", None

@@ -36,7 +36,8 @@ def op_code(op: RunOp, comp: Computation) -> list[str]:
     if op.op == "retain_grad":
         return [f"{op.arg}.retain_grad()"]
     assert op.op == "set"
-    return [f"{n} = torch.tensor({v!r}, requires_grad={n}.requires_grad)" for n, v in op.arg.items()]
+    dtype = "" if comp.dtype == "float32" else f", dtype=torch.{comp.dtype}"
+    return [f"{n} = torch.tensor({v!r}{dtype}, requires_grad={n}.requires_grad)" for n, v in op.arg.items()]
 
 
 def notebook(comp: Computation) -> str:

@@ -48,6 +48,17 @@ class Computation:
                 stack.extend(self.args(name))
         return found
 
+    def path_count(self, to: str) -> int:
+        """How many paths lead from the output down to `to` (without listing them)."""
+        counts: dict[str, int] = {to: 1}
+
+        def count(name: str) -> int:
+            if name not in counts:
+                counts[name] = sum(count(arg) for arg in self.args(name)) if name in self.nodes else 0
+            return counts[name]
+
+        return count(self.output)
+
     def paths(self, to: str) -> list[list[Edge]]:
         """Every path of edges from the output down to `to` (empty if unreachable)."""
 

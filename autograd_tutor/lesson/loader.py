@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from ..expr.ast import Expr
 from ..expr.ast import names as expr_names
 from ..expr.evaluate import EvalError, Value, evaluate, is_finite, shape
-from ..expr.parser import ParseError, is_reserved, parse
+from ..expr.parser import ParseError, is_answer_word, is_reserved, parse
 from .computation import Computation
 from .model import PROPERTIES, LessonSpec
 from .problems import LessonInvalid, Problem
@@ -199,6 +199,15 @@ class _Checker:
                     self.error((section, name), f"{name!r} is not a name (letters, digits, _)", key=True)
                 elif is_reserved(name):
                     self.error((section, name), f"{name!r} is reserved (a function, pi or a Python word)", key=True)
+                elif is_answer_word(name):
+                    self.warnings.append(
+                        self.source.at(
+                            (section, name),
+                            f"in predict and run answers {name!r} means the word, not this tensor; rename it",
+                            "warning",
+                            key=True,
+                        )
+                    )
         for name in set(self.spec.inputs) & set(self.spec.nodes):
             self.error(("nodes", name), f"{name!r} is both an input and a node", key=True)
 
@@ -250,10 +259,10 @@ class _Checker:
             elif target in comp.inputs and not comp.requires_grad[target]:
                 self.warn((*path, "gradient"), f"gradient of {target}, which does not require grad in torch")
         elif kind == "predict":
-            name, _, prop = target.partition(".")
+            name, dot, prop = target.partition(".")
             if name not in names:
                 self.error((*path, "predict"), f"predict: {name!r} is not an input or node")
-            elif prop and prop not in PROPERTIES:
+            elif dot and prop not in PROPERTIES:
                 self.error((*path, "predict"), f"predict: {prop!r} is not one of {', '.join(PROPERTIES)}")
         elif kind == "run":
             for j, op in enumerate(target):

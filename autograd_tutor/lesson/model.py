@@ -222,7 +222,7 @@ class LessonSpec(_Strict):
     )
     nodes: dict[str, str] = Field(min_length=1)
     output: str | None = None
-    steps: list[StepSpec] | None = None
+    steps: list[StepSpec] | None = Field(None, min_length=1, description="omit for the automatic sequence")
 
     def tolerances(self) -> tuple[float, float]:
         if self.tolerance is not None:

@@ -18,6 +18,7 @@ SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MAX_BYTES = 1_000_000
 MAX_NODES = 20_000
+MAX_DEPTH = 32  # a lesson nests 5 deep; libyaml's composer recurses, so deep input must stop here
 
 Path = tuple  # of str keys and int indices
 
@@ -55,6 +56,7 @@ class SourceError(Exception):
 def read(file: str, text: str) -> Source:
     if len(text.encode("utf-8", "replace")) > MAX_BYTES:
         raise SourceError(Problem(file, 1, 1, f"file too large (over {MAX_BYTES} bytes)"))
+    _check_depth(file, text)
     loader = SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -76,6 +78,22 @@ def read(file: str, text: str) -> Source:
     budget = [MAX_NODES]
     source.data = _convert(node, (), source, loader, budget)
     return source
+
+
+def _check_depth(file: str, text: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH, reading events only (no recursion)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    line, col = event.start_mark.line + 1, event.start_mark.column + 1
+                    raise SourceError(Problem(file, line, col, f"nested more than {MAX_DEPTH} deep"))
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # a syntax error: composing reports it with its place
 
 
 def _convert(node: yaml.Node, path: Path, source: Source, loader: SafeLoader, budget: list[int]) -> object:

@@ -29,11 +29,6 @@ class Step:
     def takes_answer(self) -> bool:
         return self.ask and self.kind in (*ANSWERED, "run")
 
-    @property
-    def words(self) -> bool:
-        """Answers may be words (None, True, error, PowBackward0, ...)."""
-        return self.kind in ("predict", "run")
-
     def target_json(self) -> object:
         if self.kind == "local":
             return list(self.target)

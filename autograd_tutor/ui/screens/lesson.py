@@ -121,8 +121,10 @@ class LessonScreen(Screen):
             node = step.target if step.kind == "forward" else step.target[0]
             return f"{node} = {self.pretty(comp.nodes[node])}"
         if step.kind == "gradient":
-            paths = comp.paths(step.target)
-            terms = [" · ".join(f"∂{a}/∂{b}" for a, b in path) or "1" for path in paths]
+            count = comp.path_count(step.target)
+            if count > 4:
+                return f"d{comp.output}/d{step.target} = the sum over {count} paths of the local factors' products"
+            terms = [" · ".join(f"∂{a}/∂{b}" for a, b in path) or "1" for path in comp.paths(step.target)]
             return f"d{comp.output}/d{step.target} = " + (" + ".join(terms) if terms else "0")
         return ""
 
