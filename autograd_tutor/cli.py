@@ -29,16 +29,30 @@ exit status: 0 no errors (warnings allowed), 1 at least one error""",
   autograd-tutor steps lessons/02-chain-rule.yaml --json""",
     "schema": """examples:
   autograd-tutor schema > lesson.schema.json""",
+    "new": """examples:
+  autograd-tutor new my-course/01-exp-chain.yaml
+  autograd-tutor new my-course/02-neuron.yaml --template neuron
+  autograd-tutor new my-course/03-grad.yaml --template behaviour
+the id comes from the file name; the lesson validates as it is, ready to edit""",
+    "preview": """examples:
+  autograd-tutor preview my-course/01-exp-chain.yaml
+  autograd-tutor preview lesson.yaml --poll      on a network file system
+the app reloads the lesson on every save and stays on the same step""",
 }
 
 
-COMMANDS = ("check", "validate", "steps", "schema")
+COMMANDS = ("check", "validate", "steps", "schema", "new", "preview", "serve", "lab", "report")
 
 APP_EPILOG = """commands (each has --help):
   check      play a lesson headlessly with answers from a file
   validate   check lesson files and report every problem at FILE:LINE:COL
   steps      list a lesson's steps
   schema     print the JSON Schema of the lesson format
+  new        write a new lesson from a template
+  preview    open a lesson in the app, reloaded on every save
+  serve      run an SSH server: every student gets their own tutor
+  lab        the tutor as OpenSSH's ForceCommand (the student is $USER)
+  report     the lab's progress, per student and per lesson
 
 examples:
   autograd-tutor                      the bundled course
@@ -99,15 +113,38 @@ def _command(argv: list[str]) -> int:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p = command("validate", "check lesson files and report every problem at FILE:LINE:COL")
     p.add_argument("paths", nargs="+", metavar="PATH", help="lesson files or directories")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "github"),
+        default="text",
+        help="text (FILE:LINE:COL: ...), json, or github (GitHub Actions annotations)",
+    )
     p = command("steps", "list a lesson's steps (written or automatic)")
     p.add_argument("lesson", help="a lesson file")
     p.add_argument("--json", action="store_true", help="print a JSON list")
     command("schema", "print the JSON Schema of the lesson format")
+    p = command("new", "write a new lesson from a template (valid as it is)")
+    p.add_argument("path", type=Path, help="the new lesson file")
+    p.add_argument("--template", choices=("chain", "neuron", "behaviour"), default="chain")
+    p = command("preview", "open a lesson in the app and reload it on every save")
+    p.add_argument("lesson", type=Path, help="a lesson file")
+    p.add_argument("--poll", action="store_true", help="poll for changes (network file systems)")
+    p.add_argument("--ansi", action="store_true", help="use the terminal's own 16-colour palette")
+    from .lab.cli import add_commands
+
+    add_commands(sub)  # serve, lab, report (each sets its own handler)
 
     args = parser.parse_args(argv)
     try:
-        return {"check": _check, "validate": _validate, "steps": _steps, "schema": _schema}[args.command](args)
+        handlers = {
+            "check": _check,
+            "validate": _validate,
+            "steps": _steps,
+            "schema": _schema,
+            "new": _new,
+            "preview": _preview,
+        }
+        return (getattr(args, "handler", None) or handlers[args.command])(args)
     except BrokenPipeError:
         return 0
 
@@ -135,6 +172,10 @@ def _validate(args: argparse.Namespace) -> int:
     problems = validate(args.paths)
     if args.format == "json":
         print(json.dumps([p.as_dict() for p in problems], indent=2))
+    elif args.format == "github":
+        for p in problems:
+            message = p.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            print(f"::{p.severity} file={p.file},line={p.line},col={p.col}::{message}")
     else:
         for problem in problems:
             print(problem)
@@ -157,9 +198,15 @@ def _steps(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from .check import play, read_answers
+    from .validate import check_lesson
 
     lesson = _load_or_report(args.lesson)
     if lesson is None:
+        return 2
+    errors = [p for p in check_lesson(lesson) if p.severity == "error"]
+    if errors:  # the lesson is invalid, as validate would say
+        for problem in errors:
+            print(problem, file=sys.stderr)
         return 2
     try:
         answers = read_answers(args.answers, len(lesson.steps))
@@ -168,7 +215,7 @@ def _check(args: argparse.Namespace) -> int:
         return 2
     report = play(lesson, answers)
     if args.json:
-        print(json.dumps(report, ensure_ascii=False))
+        print(json.dumps(report, ensure_ascii=False, allow_nan=False))
     else:
         for step in report["steps"]:
             line = f"{step['index']:>3}  {step['kind']:<9} {step['verdict']:<8}"
@@ -188,5 +235,32 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+
+def _new(args: argparse.Namespace) -> int:
+    from .templates import write
+
+    try:
+        path = write(args.path, args.template)
+    except (FileExistsError, OSError) as err:
+        print(f"autograd-tutor new: {err}", file=sys.stderr)
+        return 1
+    print(f"wrote {path} (template {args.template}); next: autograd-tutor preview {path}")
+    return 0
+
+
+def _preview(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from .progress import ProgressStore
+    from .ui.preview import PreviewApp
+
+    if not args.lesson.is_file():
+        print(f"autograd-tutor preview: {args.lesson}: no such file", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory(prefix="autograd-tutor-preview-") as scratch:
+        store = ProgressStore(Path(scratch), "author")  # a preview keeps no progress
+        try:
+            PreviewApp(args.lesson, store, poll=args.poll, ansi=args.ansi).run()
+        finally:
+            store.close()
+    return 0

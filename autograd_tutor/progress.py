@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,8 @@ from .session import LessonSession
 
 DATA_DIR_ENV = "AUTOGRAD_TUTOR_DATA_DIR"
 DATABASE = "progress.sqlite3"
+STUDENTS = "students"  # the lab layout: DATA_DIR/students/NAME/progress.sqlite3
+_STUDENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,63}")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS progress (
@@ -52,6 +56,18 @@ def default_data_dir() -> Path:
     return Path(user_data_dir("autograd-tutor", appauthor=False))
 
 
+def valid_student(name: str) -> bool:
+    """A lab student name: letters, digits, `.`, `_`, `-`; 1-64 of them; not starting with `.` or `-`."""
+    return bool(_STUDENT.fullmatch(name))
+
+
+def student_dir(data_dir: Path, student: str) -> Path:
+    """DATA_DIR/students/NAME, for a validated name only (never `..`, `/` or a hidden name)."""
+    if not valid_student(student):
+        raise ValueError(f"not a valid student name: {student!r}")
+    return data_dir / STUDENTS / student
+
+
 @dataclass(frozen=True)
 class LessonProgress:
     step: int
@@ -80,6 +96,20 @@ class ProgressStore:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.executescript(_SCHEMA)
+
+    @classmethod
+    def for_student(cls, data_dir: Path, student: str) -> ProgressStore:
+        """The lab layout: one database per student in DATA_DIR/students/NAME, a directory
+        that must be the caller's own (not a symlink) and is kept at mode 0700."""
+        directory = student_dir(data_dir, student)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, exist_ok=True)
+        info = os.lstat(directory)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+            raise PermissionError(f"{directory} is not a directory owned by this user")
+        if stat.S_IMODE(info.st_mode) != 0o700:
+            os.chmod(directory, 0o700)
+        return cls(directory, student)
 
     def _transaction(self):
         return _Transaction(self._db)

@@ -20,6 +20,9 @@ from ..progress import ProgressStore
 class TutorApp(App):
     TITLE = "autograd-tutor"
     CSS_PATH = "tutor.tcss"
+    # Textual's own commands kept in a lab session (`lab=True`): the others
+    # (Screenshot writes a file on the server) are not offered.
+    LAB_SYSTEM_COMMANDS = ("Theme", "Quit", "Keys")
 
     engines_ready: reactive[bool] = reactive(False)
 
@@ -31,12 +34,14 @@ class TutorApp(App):
         *,
         ansi: bool = False,
         open_lesson: str | None = None,
+        lab: bool = False,
     ):
         super().__init__(ansi_color=ansi)
         self.lessons = lessons
         self.problems = problems
         self.store = store
         self.open_lesson = open_lesson
+        self.lab = lab  # a student on a shared server: nothing that reaches its files or programs
         if ansi:
             self.theme = "ansi-dark"
 
@@ -55,11 +60,11 @@ class TutorApp(App):
     def _warm_up(self) -> None:
         """Import torch and sympy off the UI thread."""
         from ..engine.torch_import import torch
-        from ..expr.symbolic import _sympy
+        from ..expr.symbolic import warm_up
 
         torch()
         self.call_from_thread(setattr, self, "engines_ready", True)
-        _sympy()
+        warm_up()
 
     @property
     def blink(self) -> bool:
@@ -75,5 +80,21 @@ class TutorApp(App):
         self.push_screen(LessonScreen(self.lesson(lesson_id)))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if not self.lab or command.title in self.LAB_SYSTEM_COMMANDS:
+                yield command
         yield from getattr(screen, "commands", lambda: ())()
+
+    def deliver_screenshot(self, filename=None, path=None, time_format=None) -> str | None:
+        """Not in a lab session: it would write into the server's file system."""
+        if self.lab:
+            self.notify("Screenshots are not available in a lab session.")
+            return None
+        return super().deliver_screenshot(filename, path, time_format)
+
+    def open_url(self, url: str, *, new_tab: bool = True) -> None:
+        """Not in a lab session: it would start a browser on the server."""
+        if self.lab:
+            self.notify(f"Open {url} on your own computer.")
+            return
+        super().open_url(url, new_tab=new_tab)

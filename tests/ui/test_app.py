@@ -176,3 +176,16 @@ def test_command_palette_lists_lesson_commands(data_dir):
             assert title in titles
 
     play(app, scenario)
+
+
+def test_answers_are_shown_as_typed_never_as_markup(data_dir):
+    app = make_app(data_dir)
+
+    async def scenario(pilot):
+        await open_lesson(pilot, "two paths")
+        await type_text(pilot, "[b]")  # a list of the node b: it parses, and must not turn bold
+        assert "read as: [b]" in text_of(app, "#status")
+        await pilot.press("enter")
+        assert "Expected a single number" in text_of(app, "#feedback")
+
+    play(app, scenario)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -90,8 +91,8 @@ class CatalogueScreen(Screen):
             details.update("No lesson matches the filter.")
             return
         spec = self.app.lesson(lesson_id).spec
-        tags = f"\n[dim]tags: {', '.join(spec.tags)}[/dim]" if spec.tags else ""
-        details.update(f"[b]{spec.title}[/b]\n{spec.summary or ''}{tags}")
+        tags = f"\n[dim]tags: {escape(', '.join(spec.tags))}[/dim]" if spec.tags else ""
+        details.update(f"[b]{escape(spec.title)}[/b]\n{escape(spec.summary or '')}{tags}")
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.refresh_rows()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -81,7 +82,7 @@ class LessonScreen(Screen):
         session, step, record = self.session, self.session.step, self.session.record
         n = len(session.steps)
         title = f"Step {step.index + 1} of {n} · {KIND_TITLES[step.kind]}"
-        self.query_one("#step-title", Static).update(f"[b]{title}[/b]")
+        self.query_one("#step-title", Static).update(f"[b]{escape(title)}[/b]")
         self.query_one("#prompt", Markdown).update(step.prompt)
         self.query_one("#formula", Static).update(self.formula())
         answer = self.query_one("#answer", Input)
@@ -92,7 +93,7 @@ class LessonScreen(Screen):
         self.shown_hints = list(session.hints()[: record.hints])
         feedback = ""
         if self.ready and record.status == "solved":
-            feedback = f"[green]✓ Correct:[/green] {record.answer}"
+            feedback = f"[green]✓ Correct:[/green] {escape(record.answer or '')}"
         elif self.ready and record.status == "revealed":
             feedback = self.reveal_text()
         elif self.ready and step.kind == "run" and not step.ask:
@@ -146,31 +147,31 @@ class LessonScreen(Screen):
         return step.takes_answer and record.status in ("pending", "skipped")
 
     def hints_text(self) -> str:
-        return "\n".join(f"[yellow]Hint {i}:[/yellow] {h}" for i, h in enumerate(self.shown_hints, 1))
+        return "\n".join(f"[yellow]Hint {i}:[/yellow] {escape(h)}" for i, h in enumerate(self.shown_hints, 1))
 
     def reveal_text(self) -> str:
         truth = self.session.truth()
-        lines = [f"[magenta]torch says:[/magenta] {truth.text}"]
+        lines = [f"[magenta]torch says:[/magenta] {escape(truth.text)}"]
         if truth.native:
-            lines.append(f"[dim]in {self.session.comp.dtype}: {truth.native}[/dim]")
+            lines.append(f"[dim]in {self.session.comp.dtype}: {escape(truth.native)}[/dim]")
         if truth.derivative:
             step = self.session.step
             lines.append(f"∂{step.target[0]}/∂{step.target[1]} = {truth.derivative}")
         if truth.answer:
             lines.append(f"model answer: {truth.answer}")
         if truth.message:
-            lines.append(f"[red]{truth.message}[/red]")
+            lines.append(f"[red]{escape(truth.message)}[/red]")
         return "\n".join(lines)
 
     def run_text(self) -> str:
         result = self.session.run_result()
         lines = []
         for r in result.results:
-            lines.append(f"[cyan]>>> {r.code.splitlines()[0]}[/cyan]" + (" …" if "\n" in r.code else ""))
+            lines.append(f"[cyan]>>> {escape(r.code.splitlines()[0])}[/cyan]" + (" …" if "\n" in r.code else ""))
             if r.warning:
-                lines.append(f"[yellow]UserWarning: {r.warning}[/yellow]")
+                lines.append(f"[yellow]UserWarning: {escape(r.warning)}[/yellow]")
             if r.error:
-                lines.append(f"[red]{r.error}[/red]")
+                lines.append(f"[red]{escape(r.error)}[/red]")
         lines.append("[green]ok[/green]" if result.outcome == "ok" else "[red]error[/red]")
         return "\n".join(lines)
 
@@ -186,11 +187,11 @@ class LessonScreen(Screen):
         verdict = self.session.check(text)
         if verdict.status == "invalid":
             pointer = f" (at column {verdict.col + 1})" if verdict.col is not None else ""
-            status.update(f"[red]✗ {verdict.feedback}{pointer}[/red]")
+            status.update(f"[red]✗ {escape(verdict.feedback)}{pointer}[/red]")
         elif verdict.correct:
-            status.update(f"read as: {verdict.read_as}   [green]✓ matches torch, Enter[/green]")
+            status.update(f"read as: {escape(verdict.read_as)}   [green]✓ matches torch, Enter[/green]")
         else:
-            status.update(f"read as: {verdict.read_as}")
+            status.update(f"read as: {escape(verdict.read_as)}")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if not self.ready:
@@ -209,10 +210,10 @@ class LessonScreen(Screen):
             self.render_step()
             extra = self.run_text() if self.session.step.kind == "run" else ""
             feedback = self.query_one("#feedback", Static)
-            feedback.update(f"[green]✓ Correct:[/green] {event.value}" + (f"\n{extra}" if extra else ""))
+            feedback.update(f"[green]✓ Correct:[/green] {escape(event.value)}" + (f"\n{extra}" if extra else ""))
         else:
             diagnosis = verdict.feedback or "Not quite."
-            self.query_one("#feedback", Static).update(f"[red]✗ {diagnosis}[/red]")
+            self.query_one("#feedback", Static).update(f"[red]✗ {escape(diagnosis)}[/red]")
 
     # --- actions ----------------------------------------------------------------
 
