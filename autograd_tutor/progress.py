@@ -92,9 +92,9 @@ class ProgressStore:
         self.path = data_dir / DATABASE
         self.student = student
         self._db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=10000")
+        _use_wal(self._db)
+        self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
 
     @classmethod
@@ -164,6 +164,21 @@ class ProgressStore:
                 self._db.execute("DELETE FROM last_opened WHERE student = ?", (self.student,))
             else:
                 self._db.execute("DELETE FROM progress WHERE student = ? AND lesson = ?", (self.student, lesson))
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Put the database in WAL mode (it stays so). Switching needs a moment alone
+    with the file, and SQLite answers "locked" at once rather than wait when
+    several processes open a new database together, so retry for a while."""
+    for attempt in range(100):
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            if attempt == 99:
+                raise
+            time.sleep(0.05)
 
 
 class _Transaction:

@@ -36,10 +36,20 @@ class PreviewApp(TutorApp):
         def this_file(change, path: str) -> bool:
             return Path(path).resolve() == self.path
 
-        async for _ in awatch(
-            self.path.parent, watch_filter=this_file, debounce=200, force_polling=self.poll or None, recursive=False
-        ):
-            self.reload()
+        poll = self.poll
+        while True:
+            try:
+                async for _ in awatch(
+                    self.path.parent, watch_filter=this_file, debounce=200, force_polling=poll or None, recursive=False
+                ):
+                    self.reload()
+                return
+            except OSError as err:  # no file events here (e.g. inotify's limit): poll instead
+                if poll:
+                    self.notify(f"Cannot watch {self.path.parent}: {err}", severity="error", timeout=30)
+                    return
+                self.notify(f"File events unavailable ({err}); polling for changes instead.")
+                poll = True
 
     def reload(self) -> None:
         screen = self.screen
