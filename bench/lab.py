@@ -38,7 +38,7 @@ CATALOGUE = b"by hand and by autograd"  # the first lesson's title, in the catal
 IN_LESSON = b"Step 1 of"
 READY = b"PowBackward0"  # grad_fn names are drawn once torch is loaded: the lesson takes answers
 LIVE = b"matches torch"  # the live check of what is typed
-ANSWERED = b"Correct"
+ANSWERED = b"was right"  # a right answer is saved and the lesson moves on
 DEADLINE = 180  # seconds: no phase of the bench waits longer
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Input, Static
 
+from autograd_tutor.lesson.loader import library
+from autograd_tutor.progress import ProgressStore
+from autograd_tutor.ui.app import TutorApp
 from autograd_tutor.ui.screens.catalogue import CatalogueScreen
 from autograd_tutor.ui.screens.lesson import LessonScreen
 from autograd_tutor.ui.screens.summary import SummaryScreen
@@ -44,22 +47,19 @@ def test_chain_rule_lesson_right_and_wrong_answers_hint_reveal_back(data_dir):
         screen.query_one("#answer", Input).value = ""
         await type_text(pilot, "x**2")
         assert "read as: x²" in text_of(app, "#status") and "matches torch" in text_of(app, "#status")
-        await pilot.press("enter")
-        assert "✓ Correct" in text_of(app, "#feedback")
-        assert "16" in str(screen.query_one("#graph").render())
-        await pilot.press("enter")  # next step
+        await pilot.press("enter")  # right: the graph fills and the lesson moves on
         assert "Step 2 of 5" in text_of(app, "#step-title")
+        assert "✓ x**2 was right" in text_of(app, "#status")
+        assert "16" in str(screen.query_one("#graph").render())
         await answer(pilot, "sin(16)")
-        await pilot.press("enter")
         await answer(pilot, "cos(y)")
-        await pilot.press("enter")
         assert "Step 4 of 5" in text_of(app, "#step-title")
-        await pilot.press("ctrl+b")
+        await pilot.press("ctrl+b")  # back to a solved step: it shows how it was solved
         assert "Step 3 of 5" in text_of(app, "#step-title")
-        assert "✓ Correct" in text_of(app, "#feedback")
+        assert "✓ Correct: cos(y)" in text_of(app, "#feedback")
         await pilot.press("ctrl+n")
         await answer(pilot, "2*x")
-        await pilot.press("enter")
+        assert "Step 5 of 5" in text_of(app, "#step-title")
         await answer(pilot, "cos(x**2)")
         assert "inner derivative" in text_of(app, "#feedback")
         await pilot.press("ctrl+t")
@@ -84,19 +84,18 @@ def test_run_and_predict_lesson(data_dir):
         assert "Run" in text_of(app, "#step-title")
         assert "y.backward()" in text_of(app, "#feedback")  # the code that ran
         await pilot.press("enter")
-        await answer(pilot, "4")
-        assert "✓" in text_of(app, "#feedback")
+        await answer(pilot, "4")  # right: on to the next run step, which shows what it ran
+        assert "✓ 4 was right" in text_of(app, "#status")
+        assert "Step 3 of 7 · Run" in text_of(app, "#step-title")
+        assert ">>> y.backward()" in text_of(app, "#feedback")
         await pilot.press("enter")
-        await pilot.press("enter")  # run: forward, backward
         await answer(pilot, "4")
         assert "The second backward() adds to x.grad." in text_of(app, "#feedback")
-        await answer(pilot, "")
         app.screen.query_one("#answer", Input).value = ""
         await answer(pilot, "8")
-        await pilot.press("enter")
-        await pilot.press("enter")  # zero_grad
+        await pilot.press("enter")  # past the zero_grad run step
         await answer(pilot, "0")
-        await pilot.press("enter")
+        assert "Step 7 of 7" in text_of(app, "#step-title")
         await answer(pilot, "ok")  # a second backward without retain_graph raises
         assert "✗" in text_of(app, "#feedback")
         await pilot.press("ctrl+r")
@@ -111,9 +110,7 @@ def test_quit_mid_lesson_and_resume_in_a_new_app(data_dir):
     async def leave_at_step_three(pilot):
         await open_lesson(pilot, "sin")
         await answer(pilot, "16")
-        await pilot.press("enter")
         await answer(pilot, "sin(16)")
-        await pilot.press("enter")
         await answer(pilot, "-cos(y)")  # a wrong attempt, saved too
         await pilot.press("ctrl+t")
         await pilot.press("ctrl+q")
@@ -133,7 +130,8 @@ def test_quit_mid_lesson_and_resume_in_a_new_app(data_dir):
         graph = str(screen.query_one("#graph").render())
         assert "16" in graph and "-0.2879" in graph
         await answer(pilot, "cos(y)")
-        assert "✓" in text_of(pilot.app, "#feedback")
+        assert "✓ cos(y) was right" in text_of(pilot.app, "#status")
+        assert "Step 4 of 5" in text_of(pilot.app, "#step-title")
 
     play(second, resume)
 
@@ -158,7 +156,7 @@ def test_catalogue_filter_reset_and_lesson_problems(data_dir, tmp_path):
         await wait_until(pilot, lambda: isinstance(app.screen, LessonScreen))
         await answer(pilot, "16")
         await pilot.press("escape")
-        assert table.get_row_at(0)[-1] == "step 1 of 5"
+        assert table.get_row_at(0)[-1] == "step 2 of 5"  # 16 was right: on to step 2
         await pilot.press("ctrl+r")
         await pilot.press("y")
         assert table.get_row_at(0)[-1] == "not started"
@@ -187,5 +185,16 @@ def test_answers_are_shown_as_typed_never_as_markup(data_dir):
         assert "read as: [b]" in text_of(app, "#status")
         await pilot.press("enter")
         assert "Expected a single number" in text_of(app, "#feedback")
+
+    play(app, scenario)
+
+
+def test_ansi_option_uses_the_terminals_palette(data_dir):
+    lessons, problems = library([FIXTURES])
+    app = TutorApp(lessons, problems, ProgressStore(data_dir), ansi=True)
+
+    async def scenario(pilot):
+        assert app.theme == "ansi-dark" and app.ansi_color
+        assert "Chain rule through sin" in str(app.screen.query_one(DataTable).get_row_at(1))
 
     play(app, scenario)

@@ -46,7 +46,7 @@ def test_preview_follows_saves(tmp_path):
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_until(pilot, lambda: isinstance(app.screen, LessonScreen) and app.engines_ready)
             await type_text(pilot, "16")
-            await pilot.press("enter", "enter")
+            await pilot.press("enter")
             assert "Step 2 of 5" in shown("#step-title")
             assert "sin(y)" in shown("#formula")
 
@@ -65,7 +65,7 @@ def test_preview_follows_saves(tmp_path):
             assert "Step 2 of 5" in shown("#step-title")
             await type_text(pilot, "tanh(16)")
             await pilot.press("enter")
-            assert "✓ Correct" in shown("#feedback")
+            assert "✓ tanh(16) was right" in shown("#status")
 
     asyncio.run(main())
 

@@ -42,6 +42,7 @@ class LessonScreen(Screen):
         self.session = session or LessonSession(lesson, self.app.store.load(lesson.id))
         self.ready = False
         self.shown_hints: list[str] = []
+        self.note = ""  # shown under an empty answer box: how the last step went
 
     def compose(self) -> ComposeResult:
         yield TitleBar(self.lesson.title)
@@ -89,6 +90,7 @@ class LessonScreen(Screen):
         answer.value = ""
         answer.disabled = not self.ready
         answer.placeholder = "your answer, then Enter" if self.open_for_answer else "Enter: next step"
+        self.note = ""
         self.query_one("#status", Static).update("" if self.ready else "Loading torch…")
         self.shown_hints = list(session.hints()[: record.hints])
         feedback = ""
@@ -182,8 +184,9 @@ class LessonScreen(Screen):
         status = self.query_one("#status", Static)
         text = event.value
         if not self.ready or not self.open_for_answer or not text.strip():
-            status.update("")
+            status.update(self.note if self.ready else "Loading torch…")
             return
+        self.note = ""
         verdict = self.session.check(text)
         if verdict.status == "invalid":
             pointer = f" (at column {verdict.col + 1})" if verdict.col is not None else ""
@@ -207,8 +210,14 @@ class LessonScreen(Screen):
             return  # the live status already says what is wrong
         self.app.store.save(self.session)
         if verdict.correct:
-            self.render_step()
-            extra = self.run_text() if self.session.step.kind == "run" else ""
+            step = self.session.step
+            if not step.explain and step.kind != "run":  # nothing more to read here: move on
+                self.action_next()
+                self.note = f"[green]✓ {escape(event.value)} was right.[/green]"
+                self.query_one("#status", Static).update(self.note)
+                return
+            self.render_step()  # stay: the explanation, or what the run did, comes first
+            extra = self.run_text() if step.kind == "run" else ""
             feedback = self.query_one("#feedback", Static)
             feedback.update(f"[green]✓ Correct:[/green] {escape(event.value)}" + (f"\n{extra}" if extra else ""))
         else:
