@@ -14,7 +14,7 @@ from typing import Any
 
 from .engine.graph import Engine
 from .engine.live import LiveState, Observation, RunResult
-from .expr.display import format_number
+from .expr.display import format_value
 from .grade.compare import Tolerance
 from .grade.grader import BehaviourQuestion, MathQuestion, Verdict
 from .lesson.loader import Lesson
@@ -28,10 +28,14 @@ class StepRecord:
     """What happened at one step; serialised into the progress store."""
 
     status: str = "pending"  # pending | solved | revealed | skipped | shown
-    attempts: int = 0  # answers judged wrong (invalid ones do not count)
     hints: int = 0
     answer: str | None = None  # the last answer judged
-    mistakes: list[dict] = field(default_factory=list)  # [{"answer", "diagnosis", "feedback"}]
+    mistakes: list[dict] = field(default_factory=list)  # each answer judged wrong: {"answer", "diagnosis", "feedback"}
+
+    @property
+    def attempts(self) -> int:
+        """Answers judged wrong (invalid ones do not count)."""
+        return len(self.mistakes)
 
     @property
     def done(self) -> bool:
@@ -90,6 +94,7 @@ class LessonSession:
 
     @property
     def live(self) -> LiveState:
+        """The live torch state as of the current step (its real tensors)."""
         self._sync(self.index)
         assert self._live is not None
         return self._live
@@ -151,7 +156,6 @@ class LessonSession:
         if verdict.correct:
             record.status = "solved"
         else:
-            record.attempts += 1
             record.mistakes.append({"answer": text, "diagnosis": verdict.diagnosis, "feedback": verdict.feedback})
         return verdict
 
@@ -184,14 +188,16 @@ class LessonSession:
         if step.kind in ("forward", "local", "gradient"):
             q = self.question(index)
             native = q.native
-            differs = self.comp.dtype != "float64" and _text(native) != _text(q.expected)
+            differs = self.comp.dtype != "float64" and format_value(native) != format_value(q.expected)
             derivative = None
             if step.kind == "local":
                 from .expr.symbolic import local_derivative
 
                 of, wrt = step.target
                 derivative = local_derivative(self.comp.nodes[of], wrt, self.comp.sizes)
-            return Reveal(expected, _text(q.expected), _text(native) if differs else None, derivative, step.answer)
+            return Reveal(
+                expected, format_value(q.expected), format_value(native) if differs else None, derivative, step.answer
+            )
         self._sync(index)
         if step.kind == "run":
             result = self._runs[index]
@@ -200,7 +206,7 @@ class LessonSession:
         observation = self._observed[index]
         return Reveal(
             expected,
-            str(observation.value) if not isinstance(observation.value, float | tuple) else _text(observation.value),
+            format_value(observation.value),
             answer=step.answer,
             message=observation.warning,
         )
@@ -302,14 +308,6 @@ def _json(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)  # "inf", "-inf", "nan"
     return value
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, tuple):
-        return "[" + ", ".join(_text(v) for v in value) + "]"
-    if isinstance(value, float):
-        return format_number(value)
-    return str(value)
 
 
 def _default_hints(step: Step, session: LessonSession) -> tuple[str, ...]:

@@ -237,12 +237,14 @@ def test_set_a_vector_input():
     assert value(s, "y") == pytest.approx(4.0)
 
 
-def test_snapshot_reads_every_property():
+def test_every_property_is_read_from_torch():
     s = live("square")
     s.run(ops("backward"))
-    snap = s.snapshot()
-    assert snap["x"] == {"value": 2.0, "grad": 4.0, "requires_grad": True, "is_leaf": True, "grad_fn": None}
-    assert snap["y"]["grad"] is None and snap["y"]["grad_fn"] == "PowBackward0"
+    x = {prop: value(s, f"x.{prop}") for prop in ("grad", "requires_grad", "is_leaf", "grad_fn")}
+    assert {"value": value(s, "x"), **x} == {
+        "value": 2.0, "grad": 4.0, "requires_grad": True, "is_leaf": True, "grad_fn": None
+    }
+    assert value(s, "y.grad") is None and value(s, "y.grad_fn") == "PowBackward0"
 
 
 # --- through LessonSession: the fixture lessons ------------------------------------------------

@@ -135,11 +135,6 @@ class LiveState:
         backwards = self._backwards.get(name, 0) if prop == "grad" else 0
         return Observation(value, _warning(caught), values, backwards)
 
-    def snapshot(self) -> dict[str, dict[str, Truth]]:
-        """Every tensor's value, grad, requires_grad, is_leaf and grad_fn (for drawing)."""
-        props = ("", ".grad", ".requires_grad", ".is_leaf", ".grad_fn")
-        return {n: {p.lstrip(".") or "value": self.observe(n + p).value for p in props} for n in self.tensors}
-
 
 def _warning(caught: list) -> str | None:
     return _clean(str(caught[0].message)) if caught else None

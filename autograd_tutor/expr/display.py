@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .ast import PRECEDENCE, UNARY, Bin, Call, Expr, Name, Num, Unary, Vector, Word, bracket
+from .ast import ATOM, PRECEDENCE, UNARY, Bin, Call, Expr, Name, Num, Unary, Vector, Word, bracket
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
@@ -15,15 +15,15 @@ def _show(expr: Expr) -> tuple[str, int]:
     """The text of `expr` and the precedence of its outermost operator."""
     if isinstance(expr, Num):
         text = "π" if expr.text == "pi" else (expr.text or format_number(expr.value))
-        return text, 5
+        return text, ATOM
     if isinstance(expr, Name):
-        return expr.id, 5
+        return expr.id, ATOM
     if isinstance(expr, Word):
-        return expr.text, 5
+        return expr.text, ATOM
     if isinstance(expr, Vector):
-        return "[" + ", ".join(to_text(i) for i in expr.items) + "]", 5
+        return "[" + ", ".join(to_text(i) for i in expr.items) + "]", ATOM
     if isinstance(expr, Call):
-        return f"{expr.func}({', '.join(to_text(a) for a in expr.args)})", 5
+        return f"{expr.func}({', '.join(to_text(a) for a in expr.args)})", ATOM
     if isinstance(expr, Unary):
         inner, prec = _show(expr.operand)
         sign = "−" if expr.op == "-" else "+"
@@ -35,6 +35,18 @@ def _show(expr: Expr) -> tuple[str, int]:
         return left + str(int(exponent.value)).translate(_SUPERSCRIPT), PRECEDENCE["**"]
     symbol = {"+": " + ", "-": " − ", "*": "·", "/": "/", "**": "^"}[expr.op]
     return left + symbol + right, PRECEDENCE[expr.op]
+
+
+def format_value(value: object, limit: int | None = None) -> str:
+    """A value as the tutor shows it: numbers by format_number, vectors in brackets
+    (only the first `limit` entries, when given), words and None as they are."""
+    if isinstance(value, tuple):
+        shown = value if limit is None else value[:limit]
+        more = f", …{len(value)}" if len(value) > len(shown) else ""
+        return "[" + ", ".join(format_value(v, limit) for v in shown) + more + "]"
+    if isinstance(value, float):
+        return format_number(value)
+    return str(value)
 
 
 def format_number(value: float) -> str:

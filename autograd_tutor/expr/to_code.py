@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .ast import PRECEDENCE, UNARY, Bin, Call, Expr, Name, Num, Unary, Vector, Word, bracket
+from .ast import ATOM, PRECEDENCE, UNARY, Bin, Call, Expr, Name, Num, Unary, Vector, Word, bracket
 
 
 def to_code(expr: Expr) -> str:
@@ -11,21 +11,21 @@ def to_code(expr: Expr) -> str:
 
 def _code(expr: Expr) -> tuple[str, int]:
     if isinstance(expr, Num):
-        return ("math.pi" if expr.text == "pi" else expr.text or repr(expr.value)), 5
+        return ("math.pi" if expr.text == "pi" else expr.text or repr(expr.value)), ATOM
     if isinstance(expr, Name):
-        return expr.id, 5
+        return expr.id, ATOM
     if isinstance(expr, Word):
-        return expr.text, 5
+        return expr.text, ATOM
     if isinstance(expr, Vector):
-        return "[" + ", ".join(to_code(i) for i in expr.items) + "]", 5
+        return "[" + ", ".join(to_code(i) for i in expr.items) + "]", ATOM
     if isinstance(expr, Call):
         args = [to_code(a) for a in expr.args]
         if expr.func == "clamp":
-            return f"torch.clamp({args[0]}, min={args[1]}, max={args[2]})", 5
+            return f"torch.clamp({args[0]}, min={args[1]}, max={args[2]})", ATOM
         if expr.func == "bce":
             p, t = (_wrap(a) for a in expr.args)
             return f"-({t}*torch.log({args[0]}) + (1 - {t})*torch.log(1 - {p}))", 3
-        return f"torch.{expr.func}({args[0]})", 5
+        return f"torch.{expr.func}({args[0]})", ATOM
     if isinstance(expr, Unary):
         inner, prec = _code(expr.operand)
         return expr.op + (inner if prec >= UNARY else f"({inner})"), UNARY
@@ -37,4 +37,4 @@ def _code(expr: Expr) -> tuple[str, int]:
 
 def _wrap(expr: Expr) -> str:
     text, prec = _code(expr)
-    return text if prec >= 5 else f"({text})"
+    return text if prec >= ATOM else f"({text})"

@@ -14,7 +14,7 @@ from functools import cached_property
 
 from ..engine.graph import Analysis, Engine, local_factor
 from ..expr.ast import Expr, Name, Num, Unary, Word, names
-from ..expr.display import format_number, to_text
+from ..expr.display import format_number, format_value, to_text
 from ..expr.evaluate import EvalError, Value, evaluate, is_finite
 from ..expr.parser import ParseError, parse
 from ..lesson.computation import Computation
@@ -131,8 +131,8 @@ class MathQuestion:
                 )
                 where = f" at {moved}" if moved else " at other values"
                 return (
-                    f"Right value here, but not as a formula: {where.strip()} it gives {_show(value)},"
-                    f" while torch gives {_show(truth)}."
+                    f"Right value here, but not as a formula: {where.strip()} it gives {format_value(value)},"
+                    f" while torch gives {format_value(truth)}."
                 )
         return None
 
@@ -264,7 +264,7 @@ class MathQuestion:
                     value,
                     "missing_factor",
                     f"You dropped the factor ∂{node}/∂{arg}{inner}, the derivative of {node} ="
-                    f" {to_text(comp.nodes[node])} ({_show(truth.local[edge])} here). The chain rule multiplies"
+                    f" {to_text(comp.nodes[node])} ({format_value(truth.local[edge])} here). The chain rule multiplies"
                     f" every factor along the path.",
                 )
                 add(
@@ -349,19 +349,7 @@ def _precision(expr: Expr, truth: Value) -> str | None:
     return f"Right digits, but {text} has only {figures} significant figure{plural}: give at least 4."
 
 
-def _show(value: Value) -> str:
-    if isinstance(value, tuple):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    return format_number(value)
-
-
 # --- run and predict steps: the truth is the live torch state ---------------------
-
-
-def _canonical(truth: object) -> str:
-    if truth is None or isinstance(truth, bool):
-        return str(truth)
-    return str(truth).lower()
 
 
 @dataclass

@@ -8,9 +8,10 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown
 
+from ...expr.display import format_value
 from ...lesson.code import notebook
 from ...session import LessonSession
-from ..widgets.graph import compact
+from ..widgets.graph import MAX_SHOWN
 from ..widgets.title import TitleBar
 
 
@@ -39,7 +40,7 @@ def summary_markdown(session: LessonSession) -> str:
     for i, line in enumerate(code):  # the values the learner found, next to each print
         for name, flag in session.comp.requires_grad.items():
             if flag and line.startswith(f"print({name}.grad)"):
-                code[i] = f"print({name}.grad)  # {compact(engine.native.gradients[name])}"
+                code[i] = f"print({name}.grad)  # {format_value(engine.native.gradients[name], MAX_SHOWN)}"
     lines += ["## The lesson in PyTorch", "", "```python", *code, "```"]
     return "\n".join(lines)
 

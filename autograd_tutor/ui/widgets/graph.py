@@ -10,21 +10,10 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from ...expr.display import format_number, to_text
+from ...expr.display import format_value, to_text
 from ...lesson.computation import Computation
 
 MAX_SHOWN = 4
-
-
-def compact(value: object) -> str:
-    """A value in a few characters: vectors show their first entries."""
-    if isinstance(value, tuple):
-        items = [compact(v) for v in value[:MAX_SHOWN]]
-        more = f", …{len(value)}" if len(value) > MAX_SHOWN else ""
-        return "[" + ", ".join(items) + more + "]"
-    if isinstance(value, float):
-        return format_number(value)
-    return str(value)
 
 
 class GraphView(Static):
@@ -53,10 +42,12 @@ class GraphView(Static):
                 text.append("  output", "bold yellow")
             text.append("\n  ")
             value = values.get(name)
-            text.append(compact(value) if value is not None else "?", "cyan" if value is not None else "dim")
+            text.append(
+                format_value(value, MAX_SHOWN) if value is not None else "?", "cyan" if value is not None else "dim"
+            )
             gradient = gradients.get(name)
             text.append("   ∇ ", "dim")
-            shown = compact(gradient) if gradient is not None else "?"
+            shown = format_value(gradient, MAX_SHOWN) if gradient is not None else "?"
             text.append(shown, "magenta" if gradient is not None else "dim")
             text.append("\n")
             if not is_input:
@@ -65,7 +56,7 @@ class GraphView(Static):
                     current = focus is not None and focus[0] == "local" and tuple(focus[1]) == edge
                     factor = factors.get(edge)
                     style = "bold reverse" if current else ("yellow" if factor is not None else "dim")
-                    label = f"  ∂{name}/∂{arg} = {compact(factor) if factor is not None else '?'}"
+                    label = f"  ∂{name}/∂{arg} = {format_value(factor, MAX_SHOWN) if factor is not None else '?'}"
                     text.append(label, style)
                     text.append("\n")
         self.update(text)
