@@ -47,10 +47,11 @@ def unbroadcast(value: Value, shape: tuple[int, ...]) -> Value:
     return v
 
 
-def backward(comp: Computation, factors: Mapping[Edge, Value], target: str) -> Value:
+def backward(comp: Computation, factors: Mapping[Edge, Value], target: str, seed: Value | None = None) -> Value:
     """d(output)/d(target) by accumulating step_back over the graph, from the output
-    (seeded with grad_output, or 1) down to `target`."""
-    seed = comp.grad_output if comp.grad_output is not None else np.ones(comp.shapes[comp.output])
+    (seeded with `seed`, else grad_output, else 1) down to `target`."""
+    if seed is None:
+        seed = comp.grad_output if comp.grad_output is not None else np.ones(comp.shapes[comp.output])
     grads: dict[str, Value] = {comp.output: np.asarray(seed, dtype=float)}
     needed = _between(comp, target)
     for node in reversed(comp.nodes):

@@ -272,7 +272,10 @@ class MathQuestion:
         elif kind == "gradient":
             found = bugs.gradient_candidates(comp, target)
         else:
-            found = bugs.backprop_candidates(comp, tuple(target))
+            found = bugs.backprop_candidates(comp, tuple(target), self.upstream)
+        if kind != "forward":
+            below = target[1] if kind in ("local", "backprop") else target
+            found += bugs.averaged(comp, below, self.truth_at) if kind != "local" else []
         found += bugs.general(self.truth_at, self.expected.ndim == 0)
         if self.expected.ndim == 2:
             found.append(Candidate("transposed", self._transposed_feedback(), lambda p: _transpose(self.truth_at(p))))
@@ -405,10 +408,9 @@ def precision_message(expr: Expr, truth: Value, tol: Tolerance) -> str | None:
     if literals is None or len(literals) != t.size or not np.all(np.isfinite(t)):
         return None
     for (text, value), entry in zip(literals, t):
-        if "e" in text.lower():
-            return None
-        decimals = len(text.partition(".")[2])
-        if abs(value - entry) > 0.5 * 10.0**-decimals * (1 + 1e-9) + 1e-12:
+        mantissa, _, exponent = text.lower().partition("e")
+        unit = 10.0 ** (int(exponent or 0) - len(mantissa.partition(".")[2]))  # the last digit written
+        if abs(value - entry) > 0.5 * unit * (1 + 1e-9):
             return None  # not the truth rounded: another mistake
     figures = tol.figures(truth)
     return f"Right as far as it goes, but rounded too much: give at least {figures} significant figures."
@@ -444,7 +446,7 @@ class BehaviourQuestion:
         try:
             expr = self.read(text)
         except ParseError as err:
-            hint = self._words_hint(text)
+            hint = self._words_hint(text) if err.message.startswith("unknown name") else None
             return Verdict.invalid(hint, 0) if hint else _invalid(err)
         hint = self._form_problem(expr)
         if hint:
