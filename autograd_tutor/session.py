@@ -165,9 +165,10 @@ class LessonSession:
         later = set(nodes[nodes.index(asked) :]) if asked in self.comp.nodes else set(nodes)
         for other in self.steps[index:]:
             node = other.definition.asked_node(other.target)
-            if node is not None and other.takes_answer:
+            if node in self.comp.nodes and other.takes_answer:  # an input's value is always on screen
                 later.add(node)
-        return frozenset(later)
+        shown = {s.definition.asked_node(s.target) for s in self.steps[:index] if s.kind == "forward"}
+        return frozenset(later - shown)
 
     def question(self, index: int | None = None) -> Question:
         index = self.index if index is None else index
