@@ -162,7 +162,7 @@ class LessonSession:
         step = self.steps[index]
         asked = step.definition.asked_node(step.target)
         nodes = list(self.comp.nodes)
-        later = set(nodes[nodes.index(asked) :]) if asked in self.comp.nodes else set(nodes)
+        later = set(nodes[nodes.index(asked) :]) if asked in self.comp.nodes else set()
         for other in self.steps[index:]:
             node = other.definition.asked_node(other.target)
             if node in self.comp.nodes and other.takes_answer:  # an input's value is always on screen
