@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -60,15 +60,9 @@ def sequence(spec: LessonSpec, comp: Computation) -> list[Step]:
     for step in steps:
         key = repr((step.kind, step.target_json()))
         skills = effective(step.skills, inferred(step.kind, step.target, comp), tuple(spec.skills))
-        numbered.append(_replace(step, occurrence=seen.get(key, 0), skills=skills))
+        numbered.append(replace(step, occurrence=seen.get(key, 0), skills=skills))
         seen[key] = seen.get(key, 0) + 1
     return numbered
-
-
-def _replace(step: Step, **changes: Any) -> Step:
-    from dataclasses import replace
-
-    return replace(step, **changes)
 
 
 def needs_backprop(comp: Computation, node: str, arg: str) -> bool:
@@ -116,7 +110,3 @@ def _written(index: int, s: StepSpec, comp: Computation) -> Step:
         s.id,
         tuple(s.skills),
     )
-
-
-def default_prompt(kind: str, target: Any, comp: Computation, ask: bool) -> str:
-    return KINDS[kind].prompt(target, comp, ask)
