@@ -186,3 +186,13 @@ def test_a_syntax_error_names_the_character_the_learner_typed():
 def test_the_bundled_course_has_no_warnings():
     lessons, problems = library([COURSE])
     assert problems == [] and len(lessons) >= 12
+
+
+@pytest.mark.parametrize(
+    ("text", "message"), [("transpose(x)", "transpose takes a matrix"), ("softmax(x, [0])", "dim")]
+)
+def test_a_scalar_to_transpose_or_a_list_as_dim_is_a_message_not_a_crash(text, message):
+    """Found by hypothesis: an answer `transpose(4)` or `softmax(x, [0])` raised instead of being judged."""
+    session = LessonSession(load_fixture("chain"))
+    verdict = session.check(text)
+    assert verdict.status in ("wrong", "invalid") and message in verdict.feedback

@@ -327,7 +327,7 @@ class _Translator:
 
                 try:
                     dim = float(evaluate(arg, {}))
-                except EvalError:
+                except (EvalError, TypeError):  # TypeError: a list, not a number
                     dim = math.nan
                 if not dim.is_integer():
                     raise ParseError(f"{func}'s dim must be a whole number (0 for rows, 1 for columns)", arg.col)
