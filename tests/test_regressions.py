@@ -189,7 +189,7 @@ def test_the_bundled_course_has_no_warnings():
 
 
 @pytest.mark.parametrize(
-    ("text", "message"), [("transpose(x)", "transpose takes a matrix"), ("softmax(x, [0])", "dim")]
+    ("text", "message"), [("transpose(x)", "transpose takes a matrix"), ("softmax(0, [0, 1])", "dim")]
 )
 def test_a_scalar_to_transpose_or_a_list_as_dim_is_a_message_not_a_crash(text, message):
     """Found by hypothesis: an answer `transpose(4)` or `softmax(x, [0])` raised instead of being judged."""
