@@ -164,18 +164,14 @@ def _load_or_report(path: str):
 def _validate(args: argparse.Namespace) -> int:
     from .validate import validate
 
-    missing = [p for p in args.paths if not Path(p).exists()]
-    if missing:
-        for p in missing:
-            print(f"{p}: error: no such file or directory", file=sys.stderr)
-        return 1
     problems = validate(args.paths)
     if args.format == "json":
         print(json.dumps([p.as_dict() for p in problems], indent=2))
     elif args.format == "github":
         for p in problems:
             message = p.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-            print(f"::{p.severity} file={p.file},line={p.line},col={p.col}::{message}")
+            where = f"file={p.file},line={p.line},col={p.col}" if p.line else f"file={p.file}"
+            print(f"::{p.severity} {where}::{message}")
     else:
         for problem in problems:
             print(problem)
@@ -233,7 +229,6 @@ def _schema(args: argparse.Namespace) -> int:
 
     print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
     return 0
-
 
 
 def _new(args: argparse.Namespace) -> int:

@@ -123,7 +123,7 @@ def test_the_fixture_lessons_are_valid(capsys):
 
 def test_a_missing_path_is_an_error(tmp_path, capsys):
     assert main(["validate", str(tmp_path / "nope.yaml")]) == 1
-    assert "nope.yaml" in capsys.readouterr().err
+    assert capsys.readouterr().out == f"{tmp_path / 'nope.yaml'}: error: no such file or directory\n"
 
 
 # --- warnings --------------------------------------------------------------------------------------
@@ -266,7 +266,7 @@ def test_a_broken_lesson_never_gives_a_traceback(tmp_path, cli):
     result = cli("validate", file, latin1, empty, BROKEN)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and result.stderr == ""
-    assert all(re.match(r".+:\d+:\d+: (error|warning): .+", line) for line in result.stdout.splitlines())
+    assert all(re.match(r".+(:\d+:\d+)?: (error|warning): .+", line) for line in result.stdout.splitlines())
     assert f"{file}:4:9: error: " in result.stdout
-    assert f"{latin1}:1:1: error: " in result.stdout
+    assert f"{latin1}:1:11: error: not UTF-8" in result.stdout
     assert f"{empty}:1:1: error: " in result.stdout

@@ -20,13 +20,17 @@ from ..expr.parser import ParseError, is_answer_word, is_reserved, parse
 from .computation import Computation
 from .model import PROPERTIES, LessonSpec
 from .problems import LessonInvalid, Problem
-from .source import Source, SourceError, read
+from .schema_problems import schema_problems
+from .source import Source, SourceError, file_text, read
 from .steps import Step, sequence
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+LESSON_SUFFIXES = (".yaml", ".yml")
+MAX_ELEMENTS = 1024  # of one tensor: a 32x32 matrix; the tutor shows every element
+BUNDLED = Path(__file__).parent.parent / "lessons"  # the course that ships with the tutor
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # a lesson is itself: compared and hashed by identity
 class Lesson:
     file: str
     spec: LessonSpec
@@ -46,12 +50,11 @@ class Lesson:
 
 def load(path: str | Path) -> Lesson:
     """Load one lesson file; raises LessonInvalid with every problem found."""
-    file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise LessonInvalid([Problem(file, 1, 1, f"cannot read: {err}")]) from None
-    return loads(text, file)
+        text = file_text(path)
+    except SourceError as err:
+        raise LessonInvalid([err.problem]) from None
+    return loads(text, str(path))
 
 
 def loads(text: str, file: str = "<lesson>") -> Lesson:
@@ -64,7 +67,7 @@ def loads(text: str, file: str = "<lesson>") -> Lesson:
     try:
         spec = LessonSpec.model_validate(source.data)
     except ValidationError as err:
-        raise LessonInvalid(_schema_problems(err, source)) from None
+        raise LessonInvalid(schema_problems(err, source)) from None
     return _Checker(spec, source).lesson()
 
 
@@ -73,10 +76,10 @@ def library(paths: list[str | Path]) -> tuple[list[Lesson], list[Problem]]:
 
     A broken lesson is reported and skipped; the others still load. Ids must be
     unique within a library."""
+    files, problems = lesson_files(paths)
     lessons: list[Lesson] = []
-    problems: list[Problem] = []
     seen: dict[str, Lesson] = {}
-    for file in lesson_files(paths):
+    for file in files:
         try:
             lesson = load(file)
         except LessonInvalid as err:
@@ -92,61 +95,50 @@ def library(paths: list[str | Path]) -> tuple[list[Lesson], list[Problem]]:
     return lessons, problems
 
 
-def lesson_files(paths: list[str | Path]) -> list[Path]:
+def lesson_files(paths: list[str | Path]) -> tuple[list[Path], list[Problem]]:
+    """The lesson files under `paths`, each once (a file given twice, or inside a
+    directory also given, is one file); problems for paths that hold none."""
     files: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            files += sorted(f for f in p.iterdir() if f.suffix in (".yaml", ".yml") and f.is_file())
-        else:
-            files.append(p)
-    return files
-
-
-def _schema_problems(err: ValidationError, source: Source) -> list[Problem]:
     problems: list[Problem] = []
-    seen: set[tuple] = set()
-    for e in err.errors():
-        path = _data_path(e["loc"], source.data)
-        extra = e["type"] == "extra_forbidden"
-        missing = e["type"] == "missing"
-        if missing:
-            message = f"missing required field {e['loc'][-1]!r}"
-        elif extra:
-            message = f"unknown field {e['loc'][-1]!r}"
-        else:
-            message = e["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-            if e["type"] == "literal_error" and path == ("format",):
-                message = "format must be 1"
-            elif e["type"] == "string_pattern_mismatch" and path == ("id",):
-                message = "an id uses lowercase letters, digits and '-' (like chain-rule-sin)"
-            where = ".".join(str(p) for p in path)
-            message = f"{where}: {message}" if where else message
-        if (path, extra) in seen:  # one message per place (unions report each member)
+    seen: set[Path] = set()
+    given = {Path(p).resolve() for p in paths}
+    for p in map(Path, paths):
+        if p.resolve() in seen:
             continue
-        seen.add((path, extra))
-        problems.append(source.at(path, message, key=extra))
-    return problems
+        seen.add(p.resolve())
+        if not p.exists() and not p.is_symlink():
+            problems.append(Problem(str(p), 0, 0, "no such file or directory"))
+        elif not p.is_dir():
+            files.append(p)
+        else:
+            try:
+                entries = sorted(p.iterdir())
+            except OSError as err:
+                problems.append(Problem(str(p), 0, 0, f"cannot read: {err.strerror or err}"))
+                continue
+            found = [f for f in entries if _lesson_like(f)]
+            for sub in entries:
+                if sub.resolve() not in given and not sub.name.startswith(".") and _holds_lessons(sub):
+                    message = "subdirectory not read: lessons are read from the directory itself; give it as a path"
+                    problems.append(Problem(str(sub), 0, 0, message, "warning"))
+            if not found:
+                problems.append(Problem(str(p), 0, 0, "no lesson files (*.yaml) in this directory"))
+            for f in found:
+                if f.resolve() not in seen:
+                    seen.add(f.resolve())
+                    files.append(f)
+    return files, problems
 
 
-def _data_path(loc: tuple, data: object) -> tuple:
-    """The part of a pydantic location that indexes into the data (drops union tags)."""
-    path: list = []
-    for part in loc:
-        if (
-            isinstance(data, dict)
-            and part in data
-            or isinstance(data, list)
-            and isinstance(part, int)
-            and part < len(data)
-        ):
-            data = data[part]
-        elif isinstance(data, dict) and isinstance(part, str) and part not in ("float", "int", "str"):
-            path.append(part)  # a missing or extra key
-            break
-        else:
-            continue
-        path.append(part)
-    return tuple(path)
+def _lesson_like(path: Path) -> bool:
+    return path.suffix in LESSON_SUFFIXES and not path.is_dir()
+
+
+def _holds_lessons(path: Path) -> bool:
+    try:
+        return path.is_dir() and any(map(_lesson_like, path.iterdir()))
+    except OSError:
+        return False
 
 
 class _Checker:
@@ -167,6 +159,9 @@ class _Checker:
     def lesson(self) -> Lesson:
         spec = self.spec
         self.check_names()
+        self.check_sizes()
+        if self.problems:  # nothing else is worth computing on tensors too large to show
+            raise LessonInvalid(self.problems)
         inputs = {n: _value(i.value) for n, i in spec.inputs.items()}
         exprs = self.parse_nodes()
         values = self.evaluate(inputs, exprs)
@@ -185,12 +180,27 @@ class _Checker:
             output,
             {n: (shape(v) or (0,))[0] for n, v in values.items()},
         )
+        self.check_unused(comp)
         steps = sequence(spec, comp)
         for step in steps:
             self.check_step(step, comp)
         if self.problems:
             raise LessonInvalid(self.problems)
         return Lesson(self.source.file, spec, comp, steps, self.source, tuple(self.warnings))
+
+    def check_unused(self, comp: Computation) -> None:
+        reached, stack = set(), [comp.output]
+        while stack:
+            name = stack.pop()
+            if name in comp.nodes and name not in reached:
+                reached.add(name)
+                stack.extend(comp.args(name))
+        for name in comp.nodes:
+            if name not in reached:
+                message = f"{name} does not lead to the output {comp.output}: no gradient flows through it"
+                self.warnings.append(
+                    self.source.at(("nodes", name), message + "; use it or remove it", "warning", key=True)
+                )
 
     def check_names(self) -> None:
         for section in ("inputs", "nodes"):
@@ -210,6 +220,13 @@ class _Checker:
                     )
         for name in set(self.spec.inputs) & set(self.spec.nodes):
             self.error(("nodes", name), f"{name!r} is both an input and a node", key=True)
+
+    def check_sizes(self) -> None:
+        """Every tensor small enough to show and to check."""
+        for path, value in tensor_values(self.spec).items():
+            count = len(value) if isinstance(value, list) else 1
+            if count > MAX_ELEMENTS:
+                self.error(path, f"{count:,} elements: a tensor in a lesson has at most {MAX_ELEMENTS:,}")
 
     def parse_nodes(self) -> dict[str, Expr]:
         known = list(self.spec.inputs)
@@ -290,6 +307,16 @@ class _Checker:
                     self.error(path, f"set: {name!r} is not an input (only inputs can be set)")
                 elif shape(_value(value)) != shape(comp.inputs[name]):
                     self.error(path, f"set: {name} must keep its shape {list(shape(comp.inputs[name])) or 'scalar'}")
+
+
+def tensor_values(spec: LessonSpec) -> dict[tuple, float | list[float]]:
+    """Every value the lesson makes a tensor of, by its path: inputs and `set` operations."""
+    values: dict[tuple, float | list[float]] = {("inputs", n, "value"): i.value for n, i in spec.inputs.items()}
+    for i, step in enumerate(spec.steps or ()):
+        for j, op in enumerate(step.run or ()):
+            if op.op == "set":
+                values |= {("steps", i, "run", j, "set", n): v for n, v in op.arg.items()}
+    return values
 
 
 def _value(value: float | list[float]) -> Value:

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
+from .problems import quote
+
 KINDS = ("forward", "local", "gradient", "run", "predict")
 PROPERTIES = ("grad", "requires_grad", "is_leaf", "grad_fn")
 OPERATIONS = ("forward", "backward", "zero_grad", "requires_grad", "detach", "retain_grad", "set")
@@ -17,11 +19,8 @@ NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 
 def _number(value: Any) -> float:
-    if isinstance(value, str) and _looks_numeric(value):
-        # YAML 1.1 reads 1e-8 as text: a float needs a dot, as in 1.0e-8
-        raise ValueError(f"expected a number, got the text {value!r}: write it as {_yaml_float(value)}")
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"expected a number, got {value!r}")
+        raise ValueError(f"expected a number, got {quote(value)}")
     if not math.isfinite(value):
         raise ValueError("expected a finite number")
     return float(value)
@@ -33,21 +32,6 @@ def _tensor_value(value: Any) -> float | list[float]:
             raise ValueError("a vector needs at least one number")
         return [_number(v) for v in value]
     return _number(value)
-
-
-def _looks_numeric(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return text.strip().lower() not in ("nan", "inf", "-inf", "+inf", "infinity", "-infinity")
-
-
-def _yaml_float(text: str) -> str:
-    mantissa, _, exponent = text.lower().partition("e")
-    mantissa = mantissa if "." in mantissa else mantissa + ".0"
-    sign = "" if exponent.startswith(("-", "+")) else "+"
-    return f"{mantissa}e{sign}{exponent}" if exponent else mantissa
 
 
 TensorValue = Annotated[float | list[float], BeforeValidator(_tensor_value)]
