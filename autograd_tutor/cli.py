@@ -194,6 +194,7 @@ def _steps(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from .check import play, read_answers
+    from .lesson.source import SourceError
     from .validate import check_lesson
 
     lesson = _load_or_report(args.lesson)
@@ -206,8 +207,8 @@ def _check(args: argparse.Namespace) -> int:
         return 2
     try:
         answers = read_answers(args.answers, len(lesson.steps))
-    except ValueError as err:
-        print(f"{args.answers}: error: {err}", file=sys.stderr)
+    except SourceError as err:
+        print(err.problem, file=sys.stderr)
         return 2
     report = play(lesson, answers)
     if args.json:

@@ -139,8 +139,12 @@ def _screen(text: str, answer: bool) -> None:
                 raise ParseError(f"{prev[1]!r} is not a function (functions: {', '.join(ARITY)})", prev[2])
             if kind == "name" and keyword.iskeyword(tok) and tok not in ("None", "True", "False"):
                 raise ParseError(f"{tok!r} is not allowed", pos)
-            if prev is not None and _operand_end(prev) and _operand_start(kind, tok):
+            around = opens[:-1] if tok in "([" else opens  # the brackets this token is inside
+            in_list = bool(around) and text[around[-1]] == "["
+            if prev is not None and _operand_end(prev) and (_operand_start(kind, tok) or in_list and tok == "["):
                 before, after = prev[1], "(...)" if tok == "(" else tok
+                if in_list:
+                    raise ParseError(f"missing comma between {before!r} and {tok!r}: write a list as [1, 2, 3]", pos)
                 raise ParseError(f"missing operator between {before!r} and {tok!r} (write {before}*{after})", pos)
             prev = (kind, tok, pos)
         pos = m.end()
@@ -264,13 +268,16 @@ class _Translator:
         if ident.lower() in WORDS or GRAD_FN.fullmatch(ident):
             raise self.fail(f"{ident!r} is not a number; words are answers to run and predict steps only", node)
         available = ", ".join(sorted(self.known)) or "none"
-        raise self.fail(f"unknown name {ident!r} (names here: {available})", node)
+        euler = "; Euler's number e is exp(1)" if ident == "e" else ""
+        raise self.fail(f"unknown name {ident!r} (names here: {available}){euler}", node)
 
     def binop(self, node: pyast.BinOp, col: int) -> Bin:
         ops = {pyast.Add: "+", pyast.Sub: "-", pyast.Mult: "*", pyast.Div: "/", pyast.Pow: "**"}
         op = ops.get(type(node.op))
         if op is None:
             raise self.fail("that operator is not allowed (use + - * / **)", node)
+        if op == "**" and isinstance(node.left, pyast.Name) and node.left.id == "e" and "e" not in self.known:
+            raise self.fail(f"for e to a power write exp(...): exp({pyast.unparse(node.right)})", node)
         left, right = self.expr(node.left), self.expr(node.right)
         if op == "**" and not names(right):
             from .evaluate import EvalError, evaluate

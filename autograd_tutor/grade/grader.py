@@ -368,13 +368,14 @@ class BehaviourQuestion:
         return parse(text, self.known, answer=True, words=True)
 
     def grade(self, text: str) -> Verdict:
+        outcome = "Answer ok (it runs) or error (it raises)."
         try:
             expr = self.read(text)
             value = self._value(expr)
         except (ParseError, EvalError) as err:
-            return _invalid(err)
+            return Verdict("invalid", outcome, col=0) if self.step.kind == "run" else _invalid(err)
         if self.step.kind == "run" and value not in ("ok", "error"):
-            return Verdict("invalid", "Answer ok (it runs) or error (it raises).", col=0)
+            return Verdict("invalid", outcome, col=0)
         read_as = to_text(expr)
         if self._equal(value, self.expected):
             return Verdict("correct", "", None, read_as)

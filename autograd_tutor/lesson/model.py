@@ -34,7 +34,9 @@ def _tensor_value(value: Any) -> float | list[float]:
     return _number(value)
 
 
-TensorValue = Annotated[float | list[float], BeforeValidator(_tensor_value)]
+_TENSOR_SCHEMA = {"anyOf": [{"type": "number"}, {"type": "array", "items": {"type": "number"}, "minItems": 1}]}
+TensorValue = Annotated[float | list[float], BeforeValidator(_tensor_value), WithJsonSchema(_TENSOR_SCHEMA)]
+_NAMES = {"propertyNames": {"pattern": NAME_PATTERN}}  # for editors; the loader says why a name is refused
 
 
 def answer_text(value: Any) -> str:
@@ -131,9 +133,7 @@ _OP_SCHEMA = {
             "properties": {
                 "set": {
                     "type": "object",
-                    "additionalProperties": {
-                        "anyOf": [{"type": "number"}, {"type": "array", "items": {"type": "number"}}]
-                    },
+                    "additionalProperties": {**_TENSOR_SCHEMA},
                 }
             },
             "required": ["set"],
@@ -201,10 +201,10 @@ class LessonSpec(_Strict):
     intro: str | None = None
     dtype: Literal["float16", "float32", "float64"] = "float32"
     tolerance: Tolerance | None = None
-    inputs: dict[str, Annotated[Input, BeforeValidator(_input, json_schema_input_type=Input | float | list[float])]] = (
-        Field(min_length=1)
+    inputs: dict[str, Annotated[Input, BeforeValidator(_input, json_schema_input_type=Input | TensorValue)]] = Field(
+        min_length=1, json_schema_extra=_NAMES
     )
-    nodes: dict[str, str] = Field(min_length=1)
+    nodes: dict[str, str] = Field(min_length=1, json_schema_extra=_NAMES)
     output: str | None = None
     steps: list[StepSpec] | None = Field(None, min_length=1, description="omit for the automatic sequence")
 

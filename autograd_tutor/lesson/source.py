@@ -90,7 +90,7 @@ def read_file(path: str | FilePath) -> Source:
 def file_text(path: str | FilePath) -> str:
     file = str(path)
 
-    def fail(message: str, line: int = 1, col: int = 1) -> SourceError:
+    def fail(message: str, line: int = 0, col: int = 0) -> SourceError:  # no position: the file as a whole
         return SourceError(Problem(file, line, col, message))
 
     try:  # O_NONBLOCK: opening a FIFO must not wait for a writer
