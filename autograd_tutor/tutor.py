@@ -39,7 +39,7 @@ def run(
         if plain:
             from .plain import PlainTutor
 
-            PlainTutor(lessons, store).run(open_lesson)
+            PlainTutor(lessons, store, problems=problems).run(open_lesson)
         else:
             from .ui.app import TutorApp
 
