@@ -92,8 +92,8 @@ class PlainTutor:
             for problem in broken:
                 self.write(f"  {problem}")
         if skipped:
-            noun = "file" if len(skipped) == 1 else "files"
-            self.write(f"Skipped {len(skipped)} {noun} that do not load:")
+            files = "1 file that does" if len(skipped) == 1 else f"{len(skipped)} files that do"
+            self.write(f"Skipped {files} not load:")
             for problem in skipped.values():
                 self.write(f"  {problem}")
 

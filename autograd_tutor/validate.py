@@ -119,6 +119,8 @@ def _model_answer_problem(question, answer: str, verdict: Verdict) -> str:
         value = evaluate(expr, values)
     except (ParseError, EvalError):
         return f"{judged}: {verdict.feedback}"
-    used = names(expr)
+    used, shown = names(expr), format_value(value, 4)
+    if not used and shown == answer.strip():  # a number: torch's is the news
+        return f"{judged}: torch says {truth}"
     where = " at " + ", ".join(f"{n} = {format_value(values[n], 4)}" for n in used) if used else ""
-    return f"{judged}: {answer} gives {format_value(value, 4)}{where}; torch says {truth}"
+    return f"{judged}: {answer} gives {shown}{where}; torch says {truth}"
