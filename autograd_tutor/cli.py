@@ -11,8 +11,8 @@ from . import __version__
 
 EXAMPLES = {
     "check": """examples:
-  autograd-tutor check lessons/02-chain-rule.yaml --answers answers.yaml
-  autograd-tutor check lessons/02-chain-rule.yaml --answers answers.yaml --json
+  autograd-tutor check lessons/03-chain-rule.yaml --answers answers.yaml
+  autograd-tutor check lessons/03-chain-rule.yaml --answers answers.yaml --json
 
 answers.yaml is a YAML list, one entry per step (null for a step that takes no answer):
   - "16"
@@ -25,15 +25,18 @@ exit status: 0 all correct, 1 some not, 2 the lesson (or answers file) is invali
 problems are printed as FILE:LINE:COL: error|warning: message
 exit status: 0 no errors (warnings allowed), 1 at least one error""",
     "steps": """examples:
-  autograd-tutor steps lessons/02-chain-rule.yaml
-  autograd-tutor steps lessons/02-chain-rule.yaml --json""",
+  autograd-tutor steps lessons/03-chain-rule.yaml
+  autograd-tutor steps lessons/03-chain-rule.yaml --json""",
     "schema": """examples:
   autograd-tutor schema > lesson.schema.json""",
     "new": """examples:
   autograd-tutor new my-course/01-exp-chain.yaml
   autograd-tutor new my-course/02-neuron.yaml --template neuron
   autograd-tutor new my-course/03-grad.yaml --template behaviour
-the id comes from the file name; the lesson validates as it is, ready to edit""",
+  autograd-tutor new my-course/04-mean.yaml --template vector-mean    (an example of the gallery)
+  autograd-tutor new --list
+the id comes from the file name; the lesson validates as it is, ready to edit.
+The first lesson of a directory also gets lesson.schema.json, for editors.""",
     "preview": """examples:
   autograd-tutor preview my-course/01-exp-chain.yaml
   autograd-tutor preview lesson.yaml --poll      on a network file system
@@ -124,8 +127,9 @@ def _command(argv: list[str]) -> int:
     p.add_argument("--json", action="store_true", help="print a JSON list")
     command("schema", "print the JSON Schema of the lesson format")
     p = command("new", "write a new lesson from a template (valid as it is)")
-    p.add_argument("path", type=Path, help="the new lesson file")
-    p.add_argument("--template", choices=("chain", "neuron", "behaviour"), default="chain")
+    p.add_argument("path", type=Path, nargs="?", help="the new lesson file")
+    p.add_argument("--template", default="chain", metavar="NAME", help="a template or an example (default: chain)")
+    p.add_argument("--list", action="store_true", help="name the templates and the gallery's examples")
     p = command("preview", "open a lesson in the app and reload it on every save")
     p.add_argument("lesson", type=Path, help="a lesson file")
     p.add_argument("--poll", action="store_true", help="poll for changes (network file systems)")
@@ -233,14 +237,25 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _new(args: argparse.Namespace) -> int:
-    from .templates import write
+    from .templates import available, write
 
+    if args.list:
+        for kind, heading in (("template", "templates"), ("example", "examples (docs/examples/)")):
+            print(f"{heading}:")
+            for t in available():
+                if t.kind == kind:
+                    print(f"  {t.name:<18} {t.title}")
+        return 0
+    if args.path is None:
+        print("autograd-tutor new: give the new lesson's file (or --list)", file=sys.stderr)
+        return 2
     try:
-        path = write(args.path, args.template)
-    except (FileExistsError, OSError) as err:
+        path, source, schema = write(args.path, args.template)
+    except (FileExistsError, LookupError, OSError) as err:
         print(f"autograd-tutor new: {err}", file=sys.stderr)
         return 1
-    print(f"wrote {path} (template {args.template}); next: autograd-tutor preview {path}")
+    also = f" and {schema} (for editors)" if schema else ""
+    print(f"wrote {path} ({source.kind} {source.name}){also}; next: autograd-tutor preview {path}")
     return 0
 
 

@@ -19,10 +19,12 @@ from .session import LessonSession
 
 
 def validate(paths: list[str | Path]) -> list[Problem]:
+    """Every problem of the lessons under `paths`: file by file, each file's in line order."""
     lessons, problems = library(paths)
     for lesson in lessons:
         problems += check_lesson(lesson)
-    return problems
+    files = list(dict.fromkeys(p.file for p in problems))
+    return sorted(problems, key=lambda p: (files.index(p.file), p.line, p.col))
 
 
 _errors: weakref.WeakKeyDictionary[Lesson, tuple[Problem, ...]] = weakref.WeakKeyDictionary()

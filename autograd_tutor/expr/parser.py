@@ -277,7 +277,8 @@ class _Translator:
         if op is None:
             raise self.fail("that operator is not allowed (use + - * / **)", node)
         if op == "**" and isinstance(node.left, pyast.Name) and node.left.id == "e" and "e" not in self.known:
-            raise self.fail(f"for e to a power write exp(...): exp({pyast.unparse(node.right)})", node)
+            power = pyast.unparse(node.right).replace(" ", "")
+            raise self.fail(f"for e to a power write exp(...): exp({power})", node)
         left, right = self.expr(node.left), self.expr(node.right)
         if op == "**" and not names(right):
             from .evaluate import EvalError, evaluate
