@@ -19,7 +19,7 @@ from ..expr.evaluate import EvalError, Value, evaluate, is_finite, shape
 from ..expr.parser import ParseError, is_answer_word, is_reserved, parse
 from .computation import Computation
 from .model import PROPERTIES, LessonSpec
-from .problems import LessonInvalid, Problem
+from .problems import LessonInvalid, Problem, quote
 from .schema_problems import schema_problems
 from .source import Source, SourceError, file_text, read
 from .steps import Step, sequence
@@ -88,7 +88,7 @@ def library(paths: list[str | Path]) -> tuple[list[Lesson], list[Problem]]:
         problems += lesson.warnings
         if lesson.id in seen:
             first = seen[lesson.id].file
-            problems.append(lesson.source.at(("id",), f"duplicate lesson id {lesson.id!r} (also in {first})"))
+            problems.append(lesson.source.at(("id",), f"duplicate lesson id {quote(lesson.id)} (also in {first})"))
             continue
         seen[lesson.id] = lesson
         lessons.append(lesson)
@@ -167,9 +167,11 @@ class _Checker:
         values = self.evaluate(inputs, exprs)
         output = spec.output or list(spec.nodes)[-1]
         if output not in spec.nodes:
-            self.error(("output",), f"output {output!r} is not a node (nodes: {', '.join(spec.nodes)})")
+            self.error(("output",), f"output {quote(output)} is not a node (nodes: {', '.join(spec.nodes)})")
         elif output in values and shape(values[output]):
-            self.error(("output",), f"output {output!r} is a vector; backward() needs a scalar: use sum() or mean()")
+            self.error(
+                ("output",), f"output {quote(output)} is a vector; backward() needs a scalar: use sum() or mean()"
+            )
         if self.problems:
             raise LessonInvalid(self.problems)
         comp = Computation(
@@ -206,20 +208,22 @@ class _Checker:
         for section in ("inputs", "nodes"):
             for name in getattr(self.spec, section):
                 if not _NAME.fullmatch(name):
-                    self.error((section, name), f"{name!r} is not a name (letters, digits, _)", key=True)
+                    self.error((section, name), f"{quote(name)} is not a name (letters, digits, _)", key=True)
                 elif is_reserved(name):
-                    self.error((section, name), f"{name!r} is reserved (a function, pi or a Python word)", key=True)
+                    self.error(
+                        (section, name), f"{quote(name)} is reserved (a function, pi or a Python word)", key=True
+                    )
                 elif is_answer_word(name):
                     self.warnings.append(
                         self.source.at(
                             (section, name),
-                            f"in predict and run answers {name!r} means the word, not this tensor; rename it",
+                            f"in predict and run answers {quote(name)} means the word, not this tensor; rename it",
                             "warning",
                             key=True,
                         )
                     )
         for name in set(self.spec.inputs) & set(self.spec.nodes):
-            self.error(("nodes", name), f"{name!r} is both an input and a node", key=True)
+            self.error(("nodes", name), f"{quote(name)} is both an input and a node", key=True)
 
     def check_sizes(self) -> None:
         """Every tensor small enough to show and to check."""
@@ -236,7 +240,9 @@ class _Checker:
             try:
                 exprs[name] = parse(text, known, later=order[i + 1 :] + [name])
             except ParseError as err:
-                message = f"{name!r} cannot use itself" if f"{name!r} is defined later" in err.message else err.message
+                message = (
+                    f"{quote(name)} cannot use itself" if f"{name!r} is defined later" in err.message else err.message
+                )
                 self.error(("nodes", name), message, offset=err.col)
             known.append(name)
         return exprs
@@ -262,25 +268,27 @@ class _Checker:
         kind, target = step.kind, step.target
         names = [*comp.inputs, *comp.nodes]
         if kind == "forward" and target not in comp.nodes:
-            self.error((*path, "forward"), f"forward: {target!r} is not a node (nodes: {', '.join(comp.nodes)})")
+            self.error((*path, "forward"), f"forward: {quote(target)} is not a node (nodes: {', '.join(comp.nodes)})")
         elif kind == "local":
             of, wrt = target
             if of not in comp.nodes:
-                self.error((*path, "local", 0), f"local: {of!r} is not a node (nodes: {', '.join(comp.nodes)})")
+                self.error((*path, "local", 0), f"local: {quote(of)} is not a node (nodes: {', '.join(comp.nodes)})")
             elif wrt not in comp.args(of):
                 args = ", ".join(comp.args(of)) or "none"
-                self.error((*path, "local", 1), f"local: {wrt!r} is not an argument of {of} (its arguments: {args})")
+                self.error(
+                    (*path, "local", 1), f"local: {quote(wrt)} is not an argument of {of} (its arguments: {args})"
+                )
         elif kind == "gradient":
             if target not in names:
-                self.error((*path, "gradient"), f"gradient: {target!r} is not an input or node")
+                self.error((*path, "gradient"), f"gradient: {quote(target)} is not an input or node")
             elif target in comp.inputs and not comp.requires_grad[target]:
                 self.warn((*path, "gradient"), f"gradient of {target}, which does not require grad in torch")
         elif kind == "predict":
             name, dot, prop = target.partition(".")
             if name not in names:
-                self.error((*path, "predict"), f"predict: {name!r} is not an input or node")
+                self.error((*path, "predict"), f"predict: {quote(name)} is not an input or node")
             elif dot and prop not in PROPERTIES:
-                self.error((*path, "predict"), f"predict: {prop!r} is not one of {', '.join(PROPERTIES)}")
+                self.error((*path, "predict"), f"predict: {quote(prop)} is not one of {', '.join(PROPERTIES)}")
         elif kind == "run":
             for j, op in enumerate(target):
                 self.check_op((*path, "run", j), op, comp)
@@ -296,15 +304,15 @@ class _Checker:
     def check_op(self, path: tuple, op, comp: Computation) -> None:
         names = [*comp.inputs, *comp.nodes]
         if op.op in ("zero_grad", "detach", "retain_grad") and op.arg not in names:
-            self.error(path, f"{op.op}: {op.arg!r} is not an input or node")
+            self.error(path, f"{op.op}: {quote(op.arg)} is not an input or node")
         elif op.op == "requires_grad":
             for name in op.arg:
                 if name not in names:
-                    self.error(path, f"requires_grad: {name!r} is not an input or node")
+                    self.error(path, f"requires_grad: {quote(name)} is not an input or node")
         elif op.op == "set":
             for name, value in op.arg.items():
                 if name not in comp.inputs:
-                    self.error(path, f"set: {name!r} is not an input (only inputs can be set)")
+                    self.error(path, f"set: {quote(name)} is not an input (only inputs can be set)")
                 elif shape(_value(value)) != shape(comp.inputs[name]):
                     self.error(path, f"set: {name} must keep its shape {list(shape(comp.inputs[name])) or 'scalar'}")
 

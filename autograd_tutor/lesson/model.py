@@ -49,7 +49,7 @@ def answer_text(value: Any) -> str:
         return "[" + ", ".join(answer_text(v) for v in value) + "]"
     if isinstance(value, str):
         return value
-    raise ValueError(f"expected an answer (text, a number or a list), got {value!r}")
+    raise ValueError(f"expected an answer (text, a number or a list), got {quote(value)}")
 
 
 AnswerText = Annotated[str, BeforeValidator(answer_text, json_schema_input_type=str | float | bool | list[float])]
@@ -88,13 +88,13 @@ class RunOp(BaseModel):
     def parse(cls, raw: Any) -> RunOp:
         if isinstance(raw, str):
             if raw not in ("forward", "backward"):
-                raise ValueError(f"unknown operation {raw!r} (operations: {', '.join(OPERATIONS)})")
+                raise ValueError(f"unknown operation {quote(raw)} (operations: {', '.join(OPERATIONS)})")
             return cls(op=raw)
         if not isinstance(raw, dict) or len(raw) != 1:
             raise ValueError("an operation is a word or a mapping with one key, like {zero_grad: x}")
         ((op, arg),) = raw.items()
         if op not in OPERATIONS:
-            raise ValueError(f"unknown operation {op!r} (operations: {', '.join(OPERATIONS)})")
+            raise ValueError(f"unknown operation {quote(op)} (operations: {', '.join(OPERATIONS)})")
         expect = {
             "forward": (arg == "no_grad", "forward takes only no_grad: {forward: no_grad}"),
             "backward": (arg == "retain_graph", "backward takes only retain_graph: {backward: retain_graph}"),

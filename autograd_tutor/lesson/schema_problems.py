@@ -44,7 +44,7 @@ def schema_problems(err: ValidationError, source: Source) -> list[Problem]:
     errors = [(_data_path(e["loc"], source.data), e) for e in err.errors()]
     unknown = [path for path, e in errors if e["type"] == "extra_forbidden"]
     misplaced = _misplaced([path for path, _ in errors], source)
-    messages: dict[tuple, list[str]] = {}  # (path, at the key, named) -> what is wrong there
+    messages: dict[tuple, list[str]] = {}  # (path, at the key, plain|named|described) -> what is wrong there
 
     def add(place: tuple, text: str) -> None:
         texts = messages.setdefault(place, [])
@@ -53,7 +53,7 @@ def schema_problems(err: ValidationError, source: Source) -> list[Problem]:
 
     for nested, home in misplaced.items():
         above = repr(nested[len(home)])
-        add((nested, True, False), f"{nested[-1]!r} is indented under {above}: move it left, in line with {above}")
+        add((nested, True, "plain"), f"{nested[-1]!r} is indented under {above}: move it left, in line with {above}")
     homes = {(*home, nested[-1]) for nested, home in misplaced.items()}
     for path, e in errors:
         kind = e["type"]
@@ -61,16 +61,17 @@ def schema_problems(err: ValidationError, source: Source) -> list[Problem]:
             continue  # said above: a field indented too far
         if kind == "missing":
             if not _misspelt(path, unknown):  # else the misspelling says it
-                add((path, False, False), f"missing required field {quote(path[-1])}{_described(path)}")
+                add((path, False, "plain"), f"missing required field {quote(path[-1])}{_described(path)}")
         elif kind == "extra_forbidden":
-            add((path, True, False), _unknown_field(path))
-        else:
-            add((path, False, True), _wording(e, path, source))
+            add((path, True, "plain"), _unknown_field(path))
+        else:  # named by its path; pydantic's kinds also get the field's description, the model's own messages not
+            style = "named" if kind in ("value_error", "assertion_error") else "described"
+            add((path, False, style), _wording(e, path, source))
     problems = []
-    for (path, key, named), texts in messages.items():
+    for (path, key, style), texts in messages.items():
         text = _either(texts)
-        if named and path:
-            text = ".".join(str(p) for p in path) + ": " + text + _described(path)
+        if style != "plain" and path:
+            text = ".".join(str(p) for p in path) + ": " + text + (_described(path) if style == "described" else "")
         problems.append(source.at(path, text, key=key))
     return problems
 

@@ -127,7 +127,7 @@ def read(file: str, text: str) -> Source:
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as err:
-        raise SourceError(_syntax_problem(file, err)) from None
+        raise SourceError(_syntax_problem(file, text, err)) from None
     except yaml.YAMLError as err:
         raise SourceError(Problem(file, 1, 1, f"YAML: {err}")) from None
     finally:
@@ -137,11 +137,12 @@ def read(file: str, text: str) -> Source:
     return _Builder(file).source(node)
 
 
-def _syntax_problem(file: str, err: yaml.MarkedYAMLError) -> Problem:
+def _syntax_problem(file: str, text: str, err: yaml.MarkedYAMLError) -> Problem:
     mark = err.problem_mark or err.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = err.problem or err.context or "not valid YAML"
-    if "'\\t'" in problem or "tab character" in problem:
+    at = text.splitlines()[line - 1][col - 1 : col] if mark and line <= len(text.splitlines()) else ""
+    if at == "\t" or "tab character" in problem:
         return Problem(file, line, col, "tab character: YAML indents with spaces")
     message = f"YAML: {problem}"
     if err.context and err.context_mark and err.problem:  # where the unfinished part began
@@ -198,7 +199,7 @@ class _Builder:
             self.out.scalars[path] = node
             return self.scalar(node)
         if id(node) in self.open:
-            raise self.fail(node, "this alias refers to a list or mapping that contains it")
+            raise self.fail(node, "this list or mapping contains an alias of itself (a loop)")
         self.open.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):
