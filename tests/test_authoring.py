@@ -284,3 +284,14 @@ def test_the_authoring_guide_shows_real_output(command, tmp_path, monkeypatch, c
     main(command.split()[1:])
     out = [line.rstrip() for line in capsys.readouterr().out.splitlines()]
     assert out == shown_session("docs/authoring.md", command)
+
+
+def test_the_bundled_course_lives_next_to_the_lesson_loader():
+    import autograd_tutor
+    from autograd_tutor import tutor
+    from autograd_tutor.lesson import loader
+
+    assert Path(autograd_tutor.__file__).parent / "lessons" == loader.BUNDLED
+    assert tutor.BUNDLED is loader.BUNDLED  # imported there, not defined again
+    for module in (ROOT / "autograd_tutor").rglob("*.py"):
+        assert "tutor import BUNDLED" not in module.read_text(), module

@@ -165,3 +165,25 @@ def test_plain_lists_broken_lessons_and_the_files_it_skipped(data_dir, tmp_path)
         f"Lesson 2 is broken: {course}/02-answer-wrong.yaml:11:13: error: the model answer is judged wrong:"
         " x**2/2 gives 2 at x = 2; torch says 4",
     ]
+
+
+def test_formulas_wait_for_the_warm_up_signal_not_for_sympy_in_sys_modules(data_dir, tmp_path):
+    """`sympy` is in sys.modules as soon as its import starts: the lesson screen must wait
+    for the warm-up worker's own signal, or it could block on a half-finished import."""
+    import sys
+
+    lesson = tmp_path / "course"
+    lesson.mkdir()
+    (lesson / "steps.yaml").write_text(STEPS)
+    app = make_app(data_dir, paths=(lesson,), open_lesson="steps")
+
+    async def scenario(pilot):
+        await wait_until(pilot, lambda: app.symbolic_ready and isinstance(app.screen, LessonScreen))
+        expr = app.screen.session.comp.nodes["z"]
+        assert "sympy" in sys.modules
+        app.symbolic_ready = False  # as while the worker is still importing it
+        assert app.screen.pretty(expr) == "3·y"  # the tutor's own one-line form
+        app.symbolic_ready = True
+        assert app.screen.pretty(expr) == "3⋅y"  # sympy's
+
+    play(app, scenario)
