@@ -14,9 +14,11 @@ import yaml
 from autograd_tutor.check import play
 from autograd_tutor.cli import EXAMPLES as HELP_EXAMPLES
 from autograd_tutor.cli import main
-from autograd_tutor.expr.ast import ARITY
+from autograd_tutor.expr.functions import PUBLIC
+from autograd_tutor.lesson.kinds import KINDS
 from autograd_tutor.lesson.loader import load
-from autograd_tutor.lesson.model import KINDS, OPERATIONS, PROPERTIES, json_schema
+from autograd_tutor.lesson.model import PROPERTIES, json_schema
+from autograd_tutor.lesson.ops import OPERATIONS
 from autograd_tutor.lesson.source import read_file
 from autograd_tutor.session import LessonSession
 from autograd_tutor.templates import EXAMPLES, SCHEMA, TEMPLATE_NAMES, available
@@ -84,7 +86,8 @@ def test_new_list_names_the_templates_and_every_example_of_the_gallery(capsys):
     assert out[0] == "templates:" and out[4] == "examples (docs/examples/):"
     assert [line.split()[0] for line in out[1:4]] == list(TEMPLATE_NAMES)
     examples = [load(file) for file in GALLERY]
-    assert out[5:] == [f"  {lesson.id:<18} {lesson.title}" for lesson in examples]
+    width = max(len(name) for name in (*TEMPLATE_NAMES, *(lesson.id for lesson in examples)))
+    assert out[5:] == [f"  {lesson.id:<{width}}  {lesson.title}" for lesson in examples]
 
 
 def test_the_package_ships_the_gallery():
@@ -127,20 +130,34 @@ def test_the_gallery_covers_every_step_kind_run_operation_and_function():
         asks |= {(step.kind, step.ask) for step in lesson.steps if not step.ask or step.kind == "run"}
         for step in lesson.steps:
             if step.kind == "run":
-                operations |= {
-                    f"{op.op}: {op.arg}" if op.arg in ("no_grad", "retain_graph") else op.op for op in step.target
-                }
+                for op in step.target:
+                    variant = getattr(op, op.key)
+                    operations.add(f"{op.key}: {variant}" if variant in ("no_grad", "retain_graph") else op.key)
             if step.kind == "predict":
                 properties.add(step.target.partition(".")[2] or "value")
         text = " ".join(lesson.spec.nodes.values())
-        functions |= {f for f in [*ARITY, "pi"] if re.search(rf"\b{f}\b", text)}
-    assert kinds == {*KINDS, "explain"}
+        functions |= {f for f in [*PUBLIC, "pi"] if re.search(rf"\b{f}\(" if f != "pi" else r"\bpi\b", text)}
+    assert kinds == set(KINDS)
     assert operations == {*OPERATIONS, "forward: no_grad", "backward: retain_graph"}
     assert properties == {*PROPERTIES, "value"}
-    assert functions == {*ARITY, "pi"}
+    assert functions == {*PUBLIC, "pi"}
     assert dtypes == {"float16", "float32", "float64"}
     assert {("forward", False), ("run", True), ("run", False)} <= asks
     assert any(lesson.spec.steps is None for lesson in map(load, GALLERY))  # the automatic sequence
+
+
+def test_the_gallery_covers_the_fields_of_version_1_1():
+    specs = [load(file).spec for file in GALLERY]
+    inputs = [i for spec in specs for i in spec.inputs.values()]
+    steps = [step for spec in specs for step in spec.steps or ()]
+    assert any(isinstance(i.value, list) and isinstance(i.value[0], list) for i in inputs)  # a matrix
+    assert {type(i.sample).__name__ for i in inputs if i.sample is not None} == {"str", "list", "Range"}
+    assert any(i.sample is not None and getattr(i.sample, "step", None) for i in inputs)
+    assert any(spec.variants for spec in specs) and any(spec.tests for spec in specs)
+    assert any(spec.grad_output is not None for spec in specs) and any(spec.skills for spec in specs)
+    assert any(step.id for step in steps) and any(step.form != "any" for step in steps)
+    assert any(step.skills for step in steps)
+    assert {t.expect for spec in specs for t in spec.tests} == {"correct", "wrong", "invalid"}
 
 
 def test_the_gallery_readme_describes_every_example():

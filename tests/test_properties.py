@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from autograd_tutor.check import read_answers
-from autograd_tutor.expr.ast import ARITY
 from autograd_tutor.expr.evaluate import EvalError, evaluate
+from autograd_tutor.expr.functions import PUBLIC as ARITY
 from autograd_tutor.expr.parser import MAX_LENGTH, MAX_NESTING, ParseError, parse
 from autograd_tutor.grade.grader import Verdict
 from autograd_tutor.lesson.loader import loads

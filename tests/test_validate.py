@@ -374,15 +374,18 @@ def test_check_refuses_a_lesson_whose_input_overflows(tmp_path, capsys):
     "step, message",
     [
         ("  - gradient: x\n    answer: 3*x", "the model answer is judged wrong: 3*x gives 6 at x = 2; torch says 4"),
-        ("  - forward: y\n    answer: '5'", "the model answer is judged wrong: torch says 4"),
-        ("  - forward: y\n    answer: cos(0)*3", "the model answer is judged wrong: cos(0)*3 gives 3; torch says 4"),
+        ("  - forward: y\n    answer: '5'", "the model answer is judged wrong: 5 gives 5 at x = 2; torch says 4"),
+        (
+            "  - forward: y\n    answer: cos(0)*3",
+            "the model answer is judged wrong: cos(0)*3 gives 3 at x = 2; torch says 4",
+        ),
         (
             "  - gradient: x\n    answer: x + 2",
-            "the model answer is judged wrong: Right value here, but not as a formula",
+            "the model answer is judged wrong: x + 2 gives 4 at x = 2, but not at other values: ",
         ),
         (
             "  - predict: x.grad\n    answer: '4'",
-            "the model answer is judged wrong: 4 is not what torch gives; torch says None",
+            "the model answer is judged wrong: torch fills .grad only on leaves that require grad",
         ),
         (
             "  - gradient: x\n    answer: 2 x",

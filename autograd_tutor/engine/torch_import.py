@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+import numpy as np
+
 
 @cache
 def torch() -> Any:
@@ -18,11 +20,6 @@ def dtype(name: str) -> Any:
     return getattr(torch(), name)
 
 
-def to_value(tensor: Any) -> float | tuple:
-    """A tensor as a float, or nested tuples of floats."""
-    data = tensor.detach().tolist()
-    return _tuples(data)
-
-
-def _tuples(data: Any) -> Any:
-    return tuple(_tuples(d) for d in data) if isinstance(data, list) else float(data)
+def to_value(tensor: Any) -> np.ndarray:
+    """A tensor as a numpy float64 array (0-d for a number)."""
+    return tensor.detach().to(torch().float64).numpy().copy()

@@ -8,25 +8,29 @@ finite in the lesson's dtype) are in `autograd_tutor.validate`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from pydantic import ValidationError
 
-from ..expr.ast import Expr
+from ..expr.ast import Call, Expr, Name, walk
 from ..expr.ast import names as expr_names
-from ..expr.evaluate import EvalError, Value, evaluate, is_finite, shape
+from ..expr.display import format_value
+from ..expr.evaluate import EvalError, Value, evaluate, is_finite, shape, shape_text
+from ..expr.functions import FUNCTIONS
 from ..expr.parser import ParseError, is_answer_word, is_reserved, parse
 from .computation import Computation
-from .model import PROPERTIES, LessonSpec
+from .model import LessonSpec
+from .ops import Set
 from .problems import LessonInvalid, Problem, quote
 from .schema_problems import schema_problems
 from .source import Source, SourceError, file_text, read
 from .steps import Step, sequence
+from .values import MAX_ELEMENTS, array
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 LESSON_SUFFIXES = (".yaml", ".yml")
-MAX_ELEMENTS = 1024  # of one tensor: a 32x32 matrix; the tutor shows every element
 BUNDLED = Path(__file__).parent.parent / "lessons"  # the course that ships with the tutor
 
 
@@ -38,6 +42,8 @@ class Lesson:
     steps: list[Step]
     source: Source
     warnings: tuple[Problem, ...] = ()
+    # what the layers above compute once per lesson (its test points), never compared
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def id(self) -> str:
@@ -153,25 +159,23 @@ class _Checker:
     def error(self, path: tuple, message: str, *, key: bool = False, offset: int = 0) -> None:
         self.problems.append(self.source.at(path, message, key=key, offset=offset))
 
-    def warn(self, path: tuple, message: str) -> None:
-        self.warnings.append(self.source.at(path, message, "warning"))
+    def warn(self, path: tuple, message: str, *, key: bool = False) -> None:
+        self.warnings.append(self.source.at(path, message, "warning", key=key))
 
     def lesson(self) -> Lesson:
         spec = self.spec
         self.check_names()
-        self.check_sizes()
-        if self.problems:  # nothing else is worth computing on tensors too large to show
-            raise LessonInvalid(self.problems)
-        inputs = {n: _value(i.value) for n, i in spec.inputs.items()}
+        inputs = {n: array(i.value) for n, i in spec.inputs.items()}
         exprs = self.parse_nodes()
+        targets = self.check_targets(exprs, inputs)
         values = self.evaluate(inputs, exprs)
+        domains = self.check_samples(inputs)
         output = spec.output or list(spec.nodes)[-1]
+        grad_output = None
         if output not in spec.nodes:
             self.error(("output",), f"output {quote(output)} is not a node (nodes: {', '.join(spec.nodes)})")
-        elif output in values and shape(values[output]):
-            self.error(
-                ("output",), f"output {quote(output)} is a vector; backward() needs a scalar: use sum() or mean()"
-            )
+        elif output in values:
+            grad_output = self.check_output(output, values[output])
         if self.problems:
             raise LessonInvalid(self.problems)
         comp = Computation(
@@ -180,12 +184,17 @@ class _Checker:
             {n: i.requires_grad for n, i in spec.inputs.items()},
             exprs,
             output,
-            {n: (shape(v) or (0,))[0] for n, v in values.items()},
+            {n: shape(v) for n, v in values.items()},
+            grad_output,
+            frozenset(targets),
+            domains,
+            inputs,
         )
         self.check_unused(comp)
         steps = sequence(spec, comp)
         for step in steps:
             self.check_step(step, comp)
+        self.check_tests(steps)
         if self.problems:
             raise LessonInvalid(self.problems)
         return Lesson(self.source.file, spec, comp, steps, self.source, tuple(self.warnings))
@@ -200,9 +209,7 @@ class _Checker:
         for name in comp.nodes:
             if name not in reached:
                 message = f"{name} does not lead to the output {comp.output}: no gradient flows through it"
-                self.warnings.append(
-                    self.source.at(("nodes", name), message + "; use it or remove it", "warning", key=True)
-                )
+                self.warn(("nodes", name), message + "; use it or remove it", key=True)
 
     def check_names(self) -> None:
         for section in ("inputs", "nodes"):
@@ -214,23 +221,13 @@ class _Checker:
                         (section, name), f"{quote(name)} is reserved (a function, pi or a Python word)", key=True
                     )
                 elif is_answer_word(name):
-                    self.warnings.append(
-                        self.source.at(
-                            (section, name),
-                            f"in predict and run answers {quote(name)} means the word, not this tensor; rename it",
-                            "warning",
-                            key=True,
-                        )
-                    )
+                    message = f"in predict and run answers {quote(name)} means the word, not this tensor; rename it"
+                    self.warn((section, name), message, key=True)
+                elif name.startswith("grad_") and name[5:] in self.spec.nodes:
+                    message = f"in backprop answers {quote(name)} means the gradient flowing into {name[5:]}; rename it"
+                    self.warn((section, name), message, key=True)
         for name in set(self.spec.inputs) & set(self.spec.nodes):
             self.error(("nodes", name), f"{quote(name)} is both an input and a node", key=True)
-
-    def check_sizes(self) -> None:
-        """Every tensor small enough to show and to check."""
-        for path, value in tensor_values(self.spec).items():
-            count = len(value) if isinstance(value, list) else 1
-            if count > MAX_ELEMENTS:
-                self.error(path, f"{count:,} elements: a tensor in a lesson has at most {MAX_ELEMENTS:,}")
 
     def parse_nodes(self) -> dict[str, Expr]:
         known = list(self.spec.inputs)
@@ -240,12 +237,33 @@ class _Checker:
             try:
                 exprs[name] = parse(text, known, later=order[i + 1 :] + [name])
             except ParseError as err:
-                message = (
-                    f"{quote(name)} cannot use itself" if f"{name!r} is defined later" in err.message else err.message
-                )
+                itself = f"{name!r} is defined later" in err.message  # the parser's words
+                message = f"{quote(name)} cannot use itself" if itself else err.message
                 self.error(("nodes", name), message, offset=err.col)
             known.append(name)
         return exprs
+
+    def check_targets(self, exprs: dict[str, Expr], inputs: dict[str, Value]) -> set[str]:
+        """Inputs used as class indices (cross_entropy's target): integers, no grad."""
+        targets: set[str] = set()
+        for node, expr in exprs.items():
+            for e in _target_calls(expr):
+                name = e.args[-1].id
+                if name not in inputs:
+                    self.error(
+                        ("nodes", node), f"{e.func}'s target {quote(name)} must be an input holding class indices"
+                    )
+                elif not np.all(inputs[name] == np.round(inputs[name])) or np.any(inputs[name] < 0):
+                    self.error(("inputs", name), f"{name} holds class indices: whole numbers from 0")
+                elif self.spec.inputs[name].requires_grad:
+                    self.error(("inputs", name), f"{name} holds class indices, which cannot require grad")
+                else:
+                    targets.add(name)
+        for name in targets:
+            for node, expr in exprs.items():
+                if name in expr_names(expr) and not _only_as_target(expr, name):
+                    self.error(("nodes", node), f"{name} holds class indices: use it only as a target")
+        return targets
 
     def evaluate(self, inputs: dict[str, Value], exprs: dict[str, Expr]) -> dict[str, Value]:
         values: dict[str, Value] = dict(inputs)
@@ -258,74 +276,89 @@ class _Checker:
                 self.error(("nodes", name), err.message, offset=err.col)
                 continue
             if not is_finite(value):
-                self.error(("nodes", name), f"{name} is not finite at the inputs given ({value})")
+                self.error(("nodes", name), f"{name} is not finite at the inputs given ({format_value(value)})")
+                continue
+            if value.size > MAX_ELEMENTS:
+                self.error(("nodes", name), f"{name} has {value.size} numbers (at most {MAX_ELEMENTS})")
                 continue
             values[name] = value
         return values
 
-    def check_step(self, step: Step, comp: Computation) -> None:
-        path = step.path
-        kind, target = step.kind, step.target
-        names = [*comp.inputs, *comp.nodes]
-        if kind == "forward" and target not in comp.nodes:
-            self.error((*path, "forward"), f"forward: {quote(target)} is not a node (nodes: {', '.join(comp.nodes)})")
-        elif kind == "local":
-            of, wrt = target
-            if of not in comp.nodes:
-                self.error((*path, "local", 0), f"local: {quote(of)} is not a node (nodes: {', '.join(comp.nodes)})")
-            elif wrt not in comp.args(of):
-                args = ", ".join(comp.args(of)) or "none"
+    def check_samples(self, inputs: dict[str, Value]) -> dict[str, object]:
+        domains: dict[str, object] = {}
+        for name, spec in self.spec.inputs.items():
+            sample = spec.sample
+            if isinstance(sample, list):
+                listed = tuple(array(v) for v in sample)
+                for j, v in enumerate(listed):
+                    if v.shape != inputs[name].shape:
+                        message = f"each value in {name}'s sample has its shape {shape_text(inputs[name].shape)}"
+                        self.error(("inputs", name, "sample", j), message)
+                domains[name] = listed
+            else:
+                domains[name] = sample
+        return domains
+
+    def check_output(self, output: str, value: Value) -> Value | None:
+        grad_output = self.spec.grad_output
+        if grad_output is None:
+            if value.ndim:
                 self.error(
-                    (*path, "local", 1), f"local: {quote(wrt)} is not an argument of {of} (its arguments: {args})"
+                    ("output",),
+                    f"output {quote(output)} is a vector of shape {shape_text(value.shape)}; backward() needs a scalar:"
+                    " use sum() or mean(), or give grad_output (a value of the output's shape)",
                 )
-        elif kind == "gradient":
-            if target not in names:
-                self.error((*path, "gradient"), f"gradient: {quote(target)} is not an input or node")
-            elif target in comp.inputs and not comp.requires_grad[target]:
-                self.warn((*path, "gradient"), f"gradient of {target}, which does not require grad in torch")
-        elif kind == "predict":
-            name, dot, prop = target.partition(".")
-            if name not in names:
-                self.error((*path, "predict"), f"predict: {quote(name)} is not an input or node")
-            elif dot and prop not in PROPERTIES:
-                self.error((*path, "predict"), f"predict: {quote(prop)} is not one of {', '.join(PROPERTIES)}")
-        elif kind == "run":
-            for j, op in enumerate(target):
-                self.check_op((*path, "run", j), op, comp)
+            return None
+        given = array(grad_output)
+        if given.shape != value.shape:
+            have, want = shape_text(given.shape), shape_text(value.shape)
+            self.error(("grad_output",), f"grad_output has shape {have}; the output {output} has {want}")
+        return given
+
+    def check_step(self, step: Step, comp: Computation) -> None:
+        for subpath, message, severity in step.definition.check(step.target, comp):
+            if severity == "error":
+                self.error((*step.path, *subpath), message)
+            else:
+                self.warn((*step.path, *subpath), message)
         if self.spec.steps is not None:
             spec = self.spec.steps[step.index]
+            kind = step.kind
             if spec.ask is not None and not (
                 (kind == "forward" and isinstance(spec.ask, bool)) or (kind == "run" and spec.ask in ("outcome", False))
             ):
-                self.error((*path, "ask"), "ask is `false` on a forward step or `outcome` on a run step")
+                self.error((*step.path, "ask"), "ask is `false` on a forward step or `outcome` on a run step")
             if not step.takes_answer and (spec.answer is not None or spec.mistakes):
-                self.warn((*path, "answer"), "this step takes no answer; its answer and mistakes are never used")
+                self.warn((*step.path, "answer"), "this step takes no answer; its answer and mistakes are never used")
+            if spec.form != "any" and step.definition.source != "graph":
+                self.error((*step.path, "form"), "form is for forward, local, gradient and backprop steps")
 
-    def check_op(self, path: tuple, op, comp: Computation) -> None:
-        names = [*comp.inputs, *comp.nodes]
-        if op.op in ("zero_grad", "detach", "retain_grad") and op.arg not in names:
-            self.error(path, f"{op.op}: {quote(op.arg)} is not an input or node")
-        elif op.op == "requires_grad":
-            for name in op.arg:
-                if name not in names:
-                    self.error(path, f"requires_grad: {quote(name)} is not an input or node")
-        elif op.op == "set":
-            for name, value in op.arg.items():
-                if name not in comp.inputs:
-                    self.error(path, f"set: {quote(name)} is not an input (only inputs can be set)")
-                elif shape(_value(value)) != shape(comp.inputs[name]):
-                    self.error(path, f"set: {name} must keep its shape {list(shape(comp.inputs[name])) or 'scalar'}")
+    def check_tests(self, steps: list[Step]) -> None:
+        for j, test in enumerate(self.spec.tests):
+            if test.step >= len(steps):
+                self.error(("tests", j, "step"), f"step {test.step}: the lesson has steps 0 to {len(steps) - 1}")
+            elif not steps[test.step].takes_answer:
+                self.error(("tests", j, "step"), f"step {test.step} ({steps[test.step].kind}) takes no answer")
 
 
-def tensor_values(spec: LessonSpec) -> dict[tuple, float | list[float]]:
-    """Every value the lesson makes a tensor of, by its path: inputs and `set` operations."""
-    values: dict[tuple, float | list[float]] = {("inputs", n, "value"): i.value for n, i in spec.inputs.items()}
+def _target_calls(expr: Expr) -> list[Call]:
+    """The calls in `expr` whose last argument names class indices (cross_entropy's target)."""
+    return [e for e in walk(expr) if isinstance(e, Call) and FUNCTIONS[e.func].params[-1].kind == "target"]
+
+
+def _only_as_target(expr: Expr, name: str) -> bool:
+    """Whether `name` appears in `expr` only as a target argument."""
+    as_target = sum(call.args[-1].id == name for call in _target_calls(expr))
+    return as_target == sum(isinstance(e, Name) and e.id == name for e in walk(expr))
+
+
+def tensor_values(spec: LessonSpec) -> dict[tuple, float | list]:
+    """Every value the lesson makes a tensor of, by its path: inputs, grad_output and `set` operations."""
+    values: dict[tuple, float | list] = {("inputs", n, "value"): i.value for n, i in spec.inputs.items()}
+    if spec.grad_output is not None:
+        values[("grad_output",)] = spec.grad_output
     for i, step in enumerate(spec.steps or ()):
         for j, op in enumerate(step.run or ()):
-            if op.op == "set":
-                values |= {("steps", i, "run", j, "set", n): v for n, v in op.arg.items()}
+            if isinstance(op, Set):
+                values |= {("steps", i, "run", j, "set", n): v for n, v in op.set.items()}
     return values
-
-
-def _value(value: float | list[float]) -> Value:
-    return tuple(value) if isinstance(value, list) else value

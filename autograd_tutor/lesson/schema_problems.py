@@ -18,6 +18,7 @@ from pydantic.fields import FieldInfo
 from .model import LessonSpec
 from .problems import Problem, quote
 from .source import Source
+from .values import reads_as_number
 
 _TYPES = {
     "string_type": "expected text",
@@ -116,7 +117,7 @@ def _wording(e: dict, path: tuple, source: Source) -> str:
     if kind == "string_type" and scalar is not None and not scalar.style and value is not None:
         read_as = "true or false" if isinstance(value, bool) else "a number"
         return f"expected text; YAML reads {quote(scalar.value)} as {read_as}: put it in quotes"
-    if kind in _NUMBERS and isinstance(value, str) and _reads_as_number(value):
+    if kind in _NUMBERS and isinstance(value, str) and reads_as_number(value):
         return f"expected a number, got the text {quote(value)}: write the number without quotes"
     if kind in _TYPES:
         return _TYPES[kind]
@@ -141,14 +142,6 @@ def _wording(e: dict, path: tuple, source: Source) -> str:
             return "an id uses lowercase letters, digits and '-' (like chain-rule-sin)"
         return "a name uses letters, digits and _, and does not start with a digit"
     return "not a valid value here"
-
-
-def _reads_as_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return text.strip().lower() not in ("nan", "inf", "-inf", "+inf", "infinity", "-infinity")
 
 
 def _unknown_field(path: tuple) -> str:
