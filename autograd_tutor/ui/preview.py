@@ -3,8 +3,9 @@
 The file's directory is watched with watchfiles (inotify and its kin), or by
 polling on file systems that send no events (network mounts; `--poll`). A save
 that breaks the lesson shows its located problems; the next good save brings
-the lesson back at the same step: the step itself (its kind and target), not
-its number, so inserting a step above it keeps the author where they were. A
+the lesson back at the same step: the step itself (its identity: its id, or its
+kind and target), not its number, so inserting a step above it keeps the author
+where they were. A
 save that loads is then checked as `validate` checks it (model answers judged
 correct, mistakes judged wrong, values finite), and its problems are shown over
 the lesson.
@@ -12,7 +13,6 @@ the lesson.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..lesson.loader import Lesson, load
@@ -29,7 +29,7 @@ class PreviewApp(TutorApp):
         super().__init__([], [], store, ansi=ansi)
         self.path = path.resolve()
         self.poll = poll
-        self.place: tuple[Step, list[Step]] | None = None  # the step shown, among its lesson's steps
+        self.place: Step | None = None  # the step shown before the last save
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -60,7 +60,7 @@ class PreviewApp(TutorApp):
     def reload(self) -> None:
         shown = next((s for s in reversed(self.screen_stack) if isinstance(s, LessonScreen)), None)
         if shown is not None:
-            self.place = (shown.session.step, shown.session.steps)
+            self.place = shown.session.step
         try:
             lesson = load(self.path)
         except LessonInvalid as err:
@@ -70,7 +70,7 @@ class PreviewApp(TutorApp):
         self.lessons = [lesson]
         session = LessonSession(lesson)
         if self.place is not None:
-            session.index = same_step(*self.place, session.steps)
+            session.index = same_step(self.place, session.steps)
         self._show(LessonScreen(lesson, session))
         self.run_worker(lambda: self._check(lesson), thread=True, group="check", exclusive=True, exit_on_error=False)
 
@@ -100,16 +100,9 @@ class PreviewApp(TutorApp):
             self.push_screen(screen)
 
 
-def same_step(step: Step, steps: list[Step], new_steps: list[Step]) -> int:
-    """The index in `new_steps` of the step that `step` (of `steps`) was: the same kind
-    and target, counting repeats (the second `run: [backward]` stays the second);
-    where it is gone, the same place, as near as the new lesson allows."""
-
-    def key(s: Step) -> tuple[str, str]:
-        return s.kind, json.dumps(s.target_json(), sort_keys=True, default=str)
-
-    repeat = [key(s) for s in steps[: step.index]].count(key(step))
-    matches = [s.index for s in new_steps if key(s) == key(step)]
-    if matches:
-        return matches[min(repeat, len(matches) - 1)]
-    return min(step.index, len(new_steps) - 1)
+def same_step(step: Step, new_steps: list[Step]) -> int:
+    """The index in `new_steps` of the step that `step` was: the one with its identity
+    (its authored id, else its kind, target and which of equal steps it is); where it
+    is gone, the same place, as near as the new lesson allows."""
+    where = {repr(s.identity): s.index for s in new_steps}
+    return where.get(repr(step.identity), min(step.index, len(new_steps) - 1))
