@@ -6,7 +6,6 @@ place in the file. A lesson with `variants: true` is played on variants 0 to
 
 from __future__ import annotations
 
-import threading
 import weakref
 from pathlib import Path
 
@@ -32,16 +31,17 @@ def validate(paths: list[str | Path]) -> list[Problem]:
 
 
 _errors: weakref.WeakKeyDictionary[Lesson, tuple[Problem, ...]] = weakref.WeakKeyDictionary()
-_errors_lock = threading.Lock()
 
 
 def lesson_errors(lesson: Lesson) -> tuple[Problem, ...]:
-    """The errors `validate` reports for a loaded lesson, computed once per lesson
-    (the app asks from its warm-up thread; a lab's sessions inherit the answer)."""
-    with _errors_lock:
-        if lesson not in _errors:
-            _errors[lesson] = tuple(p for p in check_lesson(lesson) if p.severity == "error")
-        return _errors[lesson]
+    """The errors `validate` reports for a loaded lesson, computed once per lesson:
+    the app asks from its warm-up thread, and a lab's forked sessions inherit what
+    the warm parent computed. No lock (a lock held at a fork would stay held in the
+    child); two threads asking at once at worst both compute it."""
+    errors = _errors.get(lesson)
+    if errors is None:
+        errors = _errors[lesson] = tuple(p for p in check_lesson(lesson) if p.severity == "error")
+    return errors
 
 
 def check_lesson(lesson: Lesson) -> list[Problem]:
