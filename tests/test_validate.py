@@ -25,7 +25,7 @@ from autograd_tutor.cli import main
 from autograd_tutor.lesson.loader import library, load
 from autograd_tutor.lesson.problems import LessonInvalid, Problem
 from autograd_tutor.lesson.source import MAX_BYTES
-from autograd_tutor.validate import validate
+from autograd_tutor.validate import lesson_errors, validate
 
 EXPECT = re.compile(r"# expect: (\d+):(\d+) (.+)")
 
@@ -544,3 +544,11 @@ def test_an_answers_file_that_is_a_device_is_refused(capsys):
         capsys.readouterr().err
         == "/dev/zero: error: not a regular file (a device, a pipe or a socket): give a .yaml file\n"
     )
+
+
+def test_lesson_errors_are_validates_errors_computed_once():
+    lesson = load(BROKEN / "answer-wrong.yaml")
+    first = lesson_errors(lesson)
+    assert [str(p) for p in first] == [str(p) for p in validate([BROKEN / "answer-wrong.yaml"])]
+    assert lesson_errors(lesson) is first
+    assert lesson_errors(load(LESSONS / "chain.yaml")) == ()
