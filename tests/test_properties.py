@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from functools import cache
 
+import numpy as np
 import pytest
 import yaml
 from conftest import session
@@ -23,7 +24,7 @@ from autograd_tutor.lesson.problems import LessonInvalid
 from autograd_tutor.lesson.source import SourceError
 
 NAMES = ["x", "y", "z"]  # chain.yaml
-ENV = {"x": 4.0, "y": 16.0, "z": -0.2879}
+ENV = {"x": np.asarray(4.0), "y": np.asarray(16.0), "z": np.asarray(-0.2879)}  # values are arrays, as in a lesson
 SETTINGS = settings(deadline=None, max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 
 
