@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .lesson.loader import Lesson
+from .lesson.loader import Lesson, unloaded
 from .lesson.problems import Problem
 from .progress import ProgressStore
 from .session import LessonSession
@@ -81,11 +81,7 @@ class PlainTutor:
 
     def write_skipped(self) -> None:
         """The lessons that are broken, and the files that hold no lesson, with their first problem."""
-        loaded = {lesson.file for lesson in self.lessons}
-        skipped: dict[str, Problem] = {}
-        for problem in self.problems:
-            if problem.severity == "error" and problem.file not in loaded:
-                skipped.setdefault(problem.file, problem)
+        skipped = unloaded(self.lessons, self.problems)
         broken = [self.broken[lesson.id] for lesson in self.lessons if lesson.id in self.broken]
         if broken:
             self.write("Broken (autograd-tutor validate lists every problem):")

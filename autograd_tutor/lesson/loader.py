@@ -101,6 +101,17 @@ def library(paths: list[str | Path]) -> tuple[list[Lesson], list[Problem]]:
     return lessons, problems
 
 
+def unloaded(lessons: list[Lesson], problems: list[Problem]) -> dict[str, Problem]:
+    """The files of a library that hold no loaded lesson, each with its first error
+    (what the app and --plain list as broken; a directory's own problems are not files)."""
+    loaded = {lesson.file for lesson in lessons}
+    first: dict[str, Problem] = {}
+    for problem in problems:
+        if problem.severity == "error" and problem.file not in loaded and not Path(problem.file).is_dir():
+            first.setdefault(problem.file, problem)
+    return first
+
+
 def lesson_files(paths: list[str | Path]) -> tuple[list[Path], list[Problem]]:
     """The lesson files under `paths`, each once (a file given twice, or inside a
     directory also given, is one file); problems for paths that hold none."""

@@ -5,6 +5,7 @@ itself across a save and shows what `validate` would report; the catalogue and
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from pathlib import Path
 
@@ -116,6 +117,7 @@ def course_with_broken_lessons(tmp_path: Path) -> Path:
     shutil.copy(FIXTURES / "chain.yaml", course / "01-chain.yaml")
     shutil.copy(BROKEN / "answer-wrong.yaml", course / "02-answer-wrong.yaml")  # loads; validate rejects it
     shutil.copy(BROKEN / "unknown-name.yaml", course / "03-unknown-name.yaml")  # does not load
+    os.mkfifo(course / "04-pipe.yaml")  # not a file to read at all
     return course
 
 
@@ -131,6 +133,7 @@ def test_catalogue_lists_lessons_with_errors_as_broken(data_dir, tmp_path):
             ("Chain rule through sin(x²)", "not started"),
             ("A model answer that is wrong", "broken"),
             ("03-unknown-name.yaml", "broken"),
+            ("04-pipe.yaml", "broken"),
         ]
         await pilot.press("down")
         assert "02-answer-wrong.yaml:11:13: the model answer is judged wrong" in text(app, "#details")
@@ -139,6 +142,9 @@ def test_catalogue_lists_lessons_with_errors_as_broken(data_dir, tmp_path):
         assert isinstance(app.screen, CatalogueScreen)  # a broken lesson does not open
         await pilot.press("down")
         assert "03-unknown-name.yaml:9:15: unknown name 'q'" in text(app, "#details")
+        await pilot.press("down")
+        assert "Broken at 04-pipe.yaml: not a regular file" in text(app, "#details")
+        await pilot.press("up")
         await pilot.press("enter")
         await pilot.pause(0.1)
         assert isinstance(app.screen, CatalogueScreen)
@@ -154,7 +160,7 @@ def test_plain_lists_broken_lessons_and_the_files_it_skipped(data_dir, tmp_path)
     out: list[str] = []
     PlainTutor(lessons, ProgressStore(data_dir), lambda prompt: next(typed), out.append, problems).run()
     course = tmp_path / "course"
-    assert out[:9] == [
+    assert out[:10] == [
         "Checking the lessons…",
         "Lessons:",
         "   1. Chain rule through sin(x²) (not started)",
@@ -162,8 +168,9 @@ def test_plain_lists_broken_lessons_and_the_files_it_skipped(data_dir, tmp_path)
         "Broken (autograd-tutor validate lists every problem):",
         f"  {course}/02-answer-wrong.yaml:11:13: error: the model answer is judged wrong:"
         " x**2/2 gives 2 at x = 2; torch says 4",
-        "Skipped 1 file that does not load:",
+        "Skipped 2 files that do not load:",
         f"  {course}/03-unknown-name.yaml:9:15: error: unknown name 'q' (names here: x, y)",
+        f"  {course}/04-pipe.yaml: error: not a regular file (a device, a pipe or a socket): give a .yaml file",
         f"Lesson 2 is broken: {course}/02-answer-wrong.yaml:11:13: error: the model answer is judged wrong:"
         " x**2/2 gives 2 at x = 2; torch says 4",
     ]

@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from ...lesson.loader import unloaded
 from ...lesson.problems import Problem
 from ..widgets.title import TitleBar
 from .confirm import Confirm
@@ -87,13 +88,7 @@ class CatalogueScreen(Screen):
 
     @property
     def unloaded(self) -> dict[str, Problem]:
-        """Files that hold no loaded lesson -> their first error."""
-        loaded = {lesson.file for lesson in self.app.lessons}
-        first: dict[str, Problem] = {}
-        for problem in self.app.problems:
-            if problem.severity == "error" and problem.line and problem.file not in loaded:
-                first.setdefault(problem.file, problem)
-        return first
+        return unloaded(self.app.lessons, self.app.problems)
 
     def problem_of(self, key: str) -> Problem | None:
         """Why the lesson (or file) of a row is broken, or None."""
@@ -116,7 +111,7 @@ class CatalogueScreen(Screen):
             return
         problem = self.problem_of(lesson_id)
         if problem is not None:
-            where = f"{Path(problem.file).name}:{problem.line}:{problem.col}"
+            where = Path(problem.file).name + (f":{problem.line}:{problem.col}" if problem.line else "")
             details.update(f"[b]Broken[/b] at {escape(where)}: {escape(problem.message)}")
             return
         spec = self.app.lesson(lesson_id).spec
