@@ -151,7 +151,7 @@ def _command(argv: list[str]) -> int:
 
     add_commands(sub)  # serve, lab, report (each sets its own handler)
 
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_answers_as_text(argv))
     try:
         handlers = {
             "check": _check,
@@ -165,6 +165,20 @@ def _command(argv: list[str]) -> int:
         return (getattr(args, "handler", None) or handlers[args.command])(args)
     except BrokenPipeError:
         return 0
+
+
+def _answers_as_text(argv: list[str]) -> list[str]:
+    """`try`'s answers may start with a minus (`-t/p`, `-7.7`): argparse would read them
+    as options, so they get a leading space, which the answer parser ignores."""
+    if argv[:1] != ["try"]:
+        return argv
+    options = {"--json", "--variant", "-h", "--help"}
+    out, after_variant = [], False
+    for arg in argv:
+        protect = arg.startswith("-") and arg not in options and not after_variant and arg != "--"
+        out.append(" " + arg if protect else arg)
+        after_variant = arg == "--variant"
+    return out
 
 
 def _load_or_report(path: str):
@@ -261,7 +275,7 @@ def _try(args: argparse.Namespace) -> int:
     while session.index < args.step:
         session.advance()
     rows = []
-    for answer in args.answers:
+    for answer in (a.strip() for a in args.answers):
         verdict = session.check(answer)
         rows.append(
             {

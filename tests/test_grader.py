@@ -260,8 +260,8 @@ def test_vector_shape_diagnoses(mean):
     assert verdict.diagnosis == "shape" and "2 entries; dy/dx has 3" in verdict.feedback
     verdict = grade(mean, "forward", "y", "[1, 4, 9]")
     assert verdict.diagnosis == "shape"
-    verdict = grade(mean, "gradient", "x", "2*x")
-    assert verdict.diagnosis == "local_instead_of_total"
+    verdict = grade(mean, "gradient", "x", "2*x")  # ∂s/∂x, or the gradient without mean's 1/3: the latter names it
+    assert verdict.diagnosis == "mean_count"
 
 
 

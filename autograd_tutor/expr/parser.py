@@ -303,7 +303,8 @@ class _Translator:
             raise self.fail("that operator is not allowed (use + - * / ** @)", node)
         if op == "**" and isinstance(node.left, pyast.Name) and node.left.id == "e" and "e" not in self.known:
             power = pyast.unparse(node.right).replace(" ", "")
-            raise self.fail(f"for e to a power write exp(...): exp({power})", node)
+            written = power if isinstance(node.right, pyast.Name | pyast.Constant) else f"({power})"
+            raise self.fail(f"write exp(1) for the number e, and exp({power}) for e^{written}", node)
         left, right = self.expr(node.left), self.expr(node.right)
         if op == "**" and not names(right):
             from .evaluate import EvalError, evaluate

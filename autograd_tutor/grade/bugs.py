@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine.graph import Analysis
-from ..expr.ast import Name, names
+from ..expr.ast import Call, Name, names
 from ..expr.derive import NoDerivative, Slip, derivative, substitute
 from ..expr.display import to_text
 from ..expr.evaluate import EvalError, Value, evaluate
@@ -72,7 +72,7 @@ def _safe(f: PointValue) -> PointValue:
     def value(point: Analysis) -> Value | None:
         try:
             return f(point)
-        except (ValueError, KeyError, TypeError, IndexError, ZeroDivisionError, EvalError):
+        except (ValueError, KeyError, EvalError):  # a shape that does not fit, an edge not there
             return None
 
     return value
@@ -81,9 +81,11 @@ def _safe(f: PointValue) -> PointValue:
 def slips_of(comp: Computation, edge: Edge) -> list[Slip]:
     """The classic wrong versions of ∂node/∂arg, as trees (none where the factor
     is not elementwise or a vector of partials, or has no symbolic form)."""
+    return [] if needs_backprop(comp, *edge) else _slips(comp, edge)
+
+
+def _slips(comp: Computation, edge: Edge) -> list[Slip]:
     node, arg = edge
-    if needs_backprop(comp, node, arg):
-        return []
     try:
         true, slips = derivative(comp.nodes[node], arg, lambda e: int(np.size(evaluate(e, comp.inputs | _zeros(comp)))))
     except NoDerivative:
@@ -117,28 +119,16 @@ def _overridden(comp: Computation, target: str, edge: Edge, factor: PointValue) 
         replaced = factor(point)
         if replaced is None:
             return None
-        factors = _Factors(point, {edge: replaced})
-        return chain.backward(comp, factors, target)
+        return chain.backward(comp, point, target, {edge: replaced})
 
     return value
-
-
-class _Factors(dict):
-    """Local factors of a point, some replaced."""
-
-    def __init__(self, point: Analysis, replaced: dict[Edge, Value]):
-        super().__init__(replaced)
-        self.point = point
-
-    def __missing__(self, edge: Edge) -> Value:
-        return self.point.local[edge]
 
 
 def local_candidates(comp: Computation, edge: Edge) -> list[Candidate]:
     node, arg = edge
     found = [Candidate(s.tag, s.feedback, _safe(_tree_value(s.tree, comp, edge))) for s in slips_of(comp, edge)]
     for other in comp.edges:
-        if other != edge:
+        if other != edge and not needs_backprop(comp, *other):
             found.append(
                 Candidate(
                     "wrong_node",
@@ -162,8 +152,8 @@ def local_candidates(comp: Computation, edge: Edge) -> list[Candidate]:
 
 
 def gradient_candidates(comp: Computation, target: str) -> list[Candidate]:
-    """Most specific first: a path left out, a local factor given for the total,
-    a slip in one factor, a factor dropped or doubled, another node's gradient."""
+    """Most specific first: a path left out, a slip in one factor, a local
+    factor given for the total, a factor dropped or doubled, another node's gradient."""
     found: list[Candidate] = []
     between = [e for e in comp.edges if _on_path(comp, e, target)]
     paths = comp.path_count(target)
@@ -174,17 +164,7 @@ def gradient_candidates(comp: Computation, target: str) -> list[Candidate]:
                     "missing_path",
                     f"That leaves out the path through {edge[0]} → {edge[1]}. {target} reaches {comp.output} along"
                     f" {paths} paths, and the gradients of the paths add up.",
-                    _safe(_overridden(comp, target, edge, lambda p, e=edge: np.zeros_like(p.local[e]))),
-                )
-            )
-    for user in comp.consumers.get(target, []):
-        if user != comp.output:
-            found.append(
-                Candidate(
-                    "local_instead_of_total",
-                    f"That is only the local factor ∂{user}/∂{target}; multiply it by the gradient flowing back into"
-                    f" {user}, d{comp.output}/d{user}.",
-                    _safe(lambda p, u=user: p.local[(u, target)]),
+                    _safe(lambda p, e=edge: chain.backward(comp, p, target, cut=e)),
                 )
             )
     for edge in between:
@@ -193,7 +173,17 @@ def gradient_candidates(comp: Computation, target: str) -> list[Candidate]:
             factor = _safe(_tree_value(slip.tree, comp, edge))
             feedback = f"In ∂{node}/∂{arg}: {slip.feedback}"
             found.append(Candidate(slip.tag, feedback, _safe(_overridden(comp, target, edge, factor))))
-    for edge in between:
+    for user in comp.consumers.get(target, []):
+        if user != comp.output and not needs_backprop(comp, user, target):
+            found.append(
+                Candidate(
+                    "local_instead_of_total",
+                    f"That is only the local factor ∂{user}/∂{target}; multiply it by the gradient flowing back into"
+                    f" {user}, d{comp.output}/d{user}.",
+                    _safe(lambda p, u=user: p.local[(u, target)]),
+                )
+            )
+    for edge in (e for e in between if not needs_backprop(comp, *e)):  # a factor that is a number or elementwise
         node, arg = edge
         inner = " (the inner derivative)" if arg == target and node != comp.output else ""
         found.append(
@@ -209,6 +199,16 @@ def gradient_candidates(comp: Computation, target: str) -> list[Candidate]:
                 "extra_factor",
                 f"You multiplied by ∂{node}/∂{arg} once too often.",
                 _safe(_overridden(comp, target, edge, lambda p, e=edge: p.local[e] ** 2)),
+            )
+        )
+    if comp.grad_output is not None:
+        ones = np.ones(comp.shapes[comp.output])
+        found.append(
+            Candidate(
+                "missing_upstream",
+                f"{comp.output} is not a scalar: backward(grad_output) weights the gradient of each of its"
+                " entries by grad_output. Multiply by it.",
+                _safe(lambda p: chain.backward(comp, p, target, seed=ones)),
             )
         )
     for name in (*comp.inputs, *comp.nodes):
@@ -237,16 +237,22 @@ def carried(comp: Computation, target: str, given: dict[Edge, tuple[int, PointVa
             if v is None:
                 return None
             replaced[edge] = v
-        return chain.backward(comp, _Factors(point, replaced), target)
+        return chain.backward(comp, point, target, replaced)
 
     steps = ", ".join(f"∂{e[0]}/∂{e[1]} from step {n + 1}" for e, (n, _) in given.items())
     feedback = f"The chaining is right, but your {steps} was off: fix that factor and chain again."
     return [Candidate("carried", feedback, _safe(value))]
 
 
-def backprop_candidates(comp: Computation, edge: Edge) -> list[Candidate]:
+def backprop_candidates(comp: Computation, edge: Edge, upstream: PointValue) -> list[Candidate]:
+    """`upstream(point)` is the gradient flowing into the node at that point."""
     node, arg = edge
-    return [
+    found = []
+    for slip in _slips(comp, edge):
+        factor = _tree_value(slip.tree, comp, edge)
+        pushed = _safe(lambda p, f=factor: chain.unbroadcast(upstream(p) * f(p), comp.shapes[arg]))
+        found.append(Candidate(slip.tag, slip.feedback, pushed))
+    return found + [
         Candidate(
             "missing_upstream",
             f"Multiply by grad_{node}: what flows into {arg} is the upstream gradient pushed back through {node}'s"
@@ -264,6 +270,32 @@ def forward_candidates(comp: Computation, target: str) -> list[Candidate]:
         for name in (*comp.inputs, *comp.nodes)
         if name != target
     ]
+
+
+MEAN_LOSSES = ("mean", "mse", "bce_with_logits", "cross_entropy")
+
+
+def averaged(comp: Computation, below: str, truth: PointValue) -> list[Candidate]:
+    """The truth without the 1/n of a mean-reduced node the gradient flows through."""
+    found = []
+    for node, expr in comp.nodes.items():
+        if isinstance(expr, Call) and expr.func in MEAN_LOSSES and len(expr.args) <= 2 and _reaches(comp, node, below):
+            if expr.func == "mean" and len(expr.args) == 2:
+                continue
+            first = expr.args[0]
+            n = int(np.size(evaluate(first, comp.inputs | _zeros(comp))))
+            if expr.func == "cross_entropy":
+                n = comp.shapes[first.id][0] if isinstance(first, Name) and len(comp.shapes[first.id]) == 2 else 1
+            if n > 1:
+                what = "rows" if expr.func == "cross_entropy" else "elements"
+                feedback = f"{expr.func} averages over {n} {what}: its gradient has a factor 1/{n}."
+                found.append(Candidate("mean_count", feedback, _safe(lambda p, k=n: truth(p) * k)))
+    return found
+
+
+def _reaches(comp: Computation, node: str, below: str) -> bool:
+    """Whether the gradient flowing into `below` passes through `node`."""
+    return node == below or below in _below(comp, node)
 
 
 def general(truth: PointValue, scalar: bool) -> list[Candidate]:

@@ -18,14 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.graph import Analysis
+from ..engine.graph import Analysis, local_factor, vjp
 from ..engine.sampling import Engine
 from ..expr.ast import Expr, Num, Unary, Vector, Word, names
 from ..expr.display import format_value, to_text
 from ..expr.evaluate import EvalError, Value, evaluate, is_finite, shape_text
 from ..expr.parser import WORDS, ParseError, parse
 from ..lesson.model import Mistake
-from ..lesson.steps import Step
+from ..lesson.steps import Step, needs_backprop
 from . import bugs, chain
 from .bugs import Candidate
 from .compare import Tolerance, shown
@@ -224,19 +224,18 @@ class MathQuestion:
             if kind == "forward":
                 return (evaluate(comp.nodes[target], rounded),)
             if kind == "local":
-                from ..engine.graph import local_factor
-
                 return (local_factor(comp, tuple(target), rounded),)
             if kind == "backprop":
-                from ..engine.graph import vjp
-
                 return (vjp(comp, tuple(target), rounded, shown(truth.gradients[target[0]])),)
             if target == comp.output:
                 return ()
             total = np.zeros(comp.shapes[target])
             for user in comp.consumers[target]:
-                edge = (user, target)
-                total = total + chain.step_back(comp, edge, shown(truth.gradients[user]), shown(truth.local[edge]))
+                edge, upstream = (user, target), shown(truth.gradients[user])
+                if needs_backprop(comp, *edge):
+                    total = total + vjp(comp, edge, rounded, upstream)
+                else:
+                    total = total + chain.step_back(comp, edge, upstream, shown(truth.local[edge]))
             return (total,)
         except (EvalError, ValueError, KeyError):
             return ()
@@ -272,7 +271,10 @@ class MathQuestion:
         elif kind == "gradient":
             found = bugs.gradient_candidates(comp, target)
         else:
-            found = bugs.backprop_candidates(comp, tuple(target))
+            found = bugs.backprop_candidates(comp, tuple(target), self.upstream)
+        if kind != "forward":
+            below = target[1] if kind in ("local", "backprop") else target
+            found += bugs.averaged(comp, below, self.truth_at) if kind != "local" else []
         found += bugs.general(self.truth_at, self.expected.ndim == 0)
         if self.expected.ndim == 2:
             found.append(Candidate("transposed", self._transposed_feedback(), lambda p: _transpose(self.truth_at(p))))
@@ -405,10 +407,9 @@ def precision_message(expr: Expr, truth: Value, tol: Tolerance) -> str | None:
     if literals is None or len(literals) != t.size or not np.all(np.isfinite(t)):
         return None
     for (text, value), entry in zip(literals, t):
-        if "e" in text.lower():
-            return None
-        decimals = len(text.partition(".")[2])
-        if abs(value - entry) > 0.5 * 10.0**-decimals * (1 + 1e-9) + 1e-12:
+        mantissa, _, exponent = text.lower().partition("e")
+        unit = 10.0 ** (int(exponent or 0) - len(mantissa.partition(".")[2]))  # the last digit written
+        if abs(value - entry) > 0.5 * unit * (1 + 1e-9):
             return None  # not the truth rounded: another mistake
     figures = tol.figures(truth)
     return f"Right as far as it goes, but rounded too much: give at least {figures} significant figures."
@@ -444,7 +445,7 @@ class BehaviourQuestion:
         try:
             expr = self.read(text)
         except ParseError as err:
-            hint = self._words_hint(text)
+            hint = self._words_hint(text) if err.message.startswith("unknown name") else None
             return Verdict.invalid(hint, 0) if hint else _invalid(err)
         hint = self._form_problem(expr)
         if hint:

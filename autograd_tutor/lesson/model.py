@@ -57,7 +57,25 @@ class Range(_Strict):
         return self
 
 
-Sample = Literal["fixed"] | Annotated[list[TensorValue], Field(min_length=1)] | Range
+def _sample(raw: Any) -> Any:
+    """`fixed`, a list of values, or {low, high, step}: one clear message for each."""
+    if isinstance(raw, str):
+        if raw != "fixed":
+            raise ValueError(f"sample is `fixed`, a list of values or {{low: L, high: H}}, not {raw!r}")
+        return raw
+    if isinstance(raw, list):
+        if not raw:
+            raise ValueError("a sample list needs at least one value")
+        return [tensor_value(v) for v in raw]
+    if isinstance(raw, dict):
+        return Range.model_validate(raw)
+    raise ValueError("sample is `fixed`, a list of values, or {low: L, high: H} (optionally with step: S)")
+
+
+Sample = Annotated[
+    Literal["fixed"] | list[TensorValue] | Range,
+    BeforeValidator(_sample),
+]
 
 
 class Input(_Strict):

@@ -61,11 +61,11 @@ class TutorApp(App):
 
     def _warm_up(self) -> None:
         """Import torch and sympy off the UI thread, and check the lessons as `validate` does."""
-        from ..engine.torch_import import torch
+        from ..engine.torch_import import warm_up as warm_up_torch
         from ..expr.symbolic import warm_up
         from ..validate import lesson_errors
 
-        torch()
+        warm_up_torch()
         self.call_from_thread(setattr, self, "engines_ready", True)
         broken = {lesson.id: errors[0] for lesson in self.lessons if (errors := lesson_errors(lesson))}
         if broken:
