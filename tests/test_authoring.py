@@ -16,7 +16,7 @@ from autograd_tutor.cli import EXAMPLES as HELP_EXAMPLES
 from autograd_tutor.cli import main
 from autograd_tutor.expr.functions import PUBLIC
 from autograd_tutor.lesson.kinds import KINDS
-from autograd_tutor.lesson.loader import load
+from autograd_tutor.lesson.loader import lesson_files, load
 from autograd_tutor.lesson.model import PROPERTIES, json_schema
 from autograd_tutor.lesson.ops import OPERATIONS
 from autograd_tutor.lesson.source import read_file
@@ -25,7 +25,7 @@ from autograd_tutor.templates import EXAMPLES, SCHEMA, TEMPLATE_NAMES, available
 from autograd_tutor.validate import validate
 
 ROOT = Path(__file__).parent.parent
-COURSE = sorted((ROOT / "lessons").glob("*.yaml"))
+COURSE = lesson_files([ROOT / "lessons"])  # the lessons, not the skills file
 GALLERY = sorted((ROOT / "docs" / "examples").glob("*.yaml"))
 
 

@@ -7,6 +7,7 @@ finite in the lesson's dtype) are in `autograd_tutor.validate`.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from .model import LessonSpec
 from .ops import Set
 from .problems import LessonInvalid, Problem, quote
 from .schema_problems import schema_problems
+from .skills import SKILLS_FILE, skills_file
 from .source import Source, SourceError, file_text, read
 from .steps import Step, sequence
 from .values import MAX_ELEMENTS, array
@@ -52,6 +54,11 @@ class Lesson:
     @property
     def title(self) -> str:
         return self.spec.title
+
+    @property
+    def skills(self) -> tuple[str, ...]:
+        """Every skill the lesson practises: its own list, then its steps' (in order)."""
+        return tuple(dict.fromkeys([*self.spec.skills, *(s for step in self.steps for s in step.skills)]))
 
 
 def load(path: str | Path) -> Lesson:
@@ -82,9 +89,13 @@ def library(paths: list[str | Path]) -> tuple[list[Lesson], list[Problem]]:
 
     A broken lesson is reported and skipped; the others still load. Ids must be
     unique within a library."""
-    files, problems = lesson_files(paths)
+    files, problems = scan(paths)
     lessons: list[Lesson] = []
     seen: dict[str, Lesson] = {}
+    directories = {Path(p).resolve(): Path(p) for p in reversed(paths) if Path(p).is_dir()}  # each once
+    for directory in reversed(directories.values()):
+        found = skills_file(directory)
+        problems += found.problems if found else ()
     for file in files:
         try:
             lesson = load(file)
@@ -112,9 +123,14 @@ def unloaded(lessons: list[Lesson], problems: list[Problem]) -> dict[str, Proble
     return first
 
 
-def lesson_files(paths: list[str | Path]) -> tuple[list[Path], list[Problem]]:
+def lesson_files(paths: list[str | Path]) -> list[Path]:
+    """The lesson files under `paths` (directories in file-name order), each once."""
+    return scan(paths)[0]
+
+
+def scan(paths: list[str | Path]) -> tuple[list[Path], list[Problem]]:
     """The lesson files under `paths`, each once (a file given twice, or inside a
-    directory also given, is one file); problems for paths that hold none."""
+    directory also given, is one file), and problems for paths that hold none."""
     files: list[Path] = []
     problems: list[Problem] = []
     seen: set[Path] = set()
@@ -148,7 +164,7 @@ def lesson_files(paths: list[str | Path]) -> tuple[list[Path], list[Problem]]:
 
 
 def _lesson_like(path: Path) -> bool:
-    return path.suffix in LESSON_SUFFIXES and not path.is_dir()
+    return path.suffix in LESSON_SUFFIXES and path.name != SKILLS_FILE and not path.is_dir()
 
 
 def _holds_lessons(path: Path) -> bool:
@@ -203,9 +219,13 @@ class _Checker:
         )
         self.check_unused(comp)
         steps = sequence(spec, comp)
+        made: set[str] = set()  # tensors created by run steps so far (autograd_grad's `as`)
         for step in steps:
-            self.check_step(step, comp)
+            self.check_step(step, comp, frozenset(made))
+            if step.kind == "run":
+                made.update(op.makes() for op in step.target if op.makes())
         self.check_tests(steps)
+        self.check_skills()
         if self.problems:
             raise LessonInvalid(self.problems)
         return Lesson(self.source.file, spec, comp, steps, self.source, tuple(self.warnings))
@@ -326,8 +346,8 @@ class _Checker:
             self.error(("grad_output",), f"grad_output has shape {have}; the output {output} has {want}")
         return given
 
-    def check_step(self, step: Step, comp: Computation) -> None:
-        for subpath, message, severity in step.definition.check(step.target, comp):
+    def check_step(self, step: Step, comp: Computation, made: frozenset[str] = frozenset()) -> None:
+        for subpath, message, severity in step.definition.check(step.target, comp, made):
             if severity == "error":
                 self.error((*step.path, *subpath), message)
             else:
@@ -343,6 +363,24 @@ class _Checker:
                 self.warn((*step.path, "answer"), "this step takes no answer; its answer and mistakes are never used")
             if spec.form != "any" and step.definition.source != "graph":
                 self.error((*step.path, "form"), "form is for forward, local, gradient and backprop steps")
+            if spec.options is not None and kind != "choose":
+                self.error((*step.path, "options"), "options belong to a choose step")
+            if kind == "choose" and spec.mistakes:
+                self.error((*step.path, "mistakes"), "a choose step gives its feedback in its options, not in mistakes")
+
+    def check_skills(self) -> None:
+        """Skill names must be in the course's skills file, when its directory has one."""
+        found = skills_file(Path(self.source.file).parent) if not self.source.file.startswith("<") else None
+        if found is None or found.problems:
+            return
+        named = [(("skills", j), name) for j, name in enumerate(self.spec.skills)]
+        for i, step in enumerate(self.spec.steps or ()):
+            named += [(("steps", i, "skills", j), name) for j, name in enumerate(step.skills)]
+        for path, name in named:
+            if name not in found.skills:
+                close = difflib.get_close_matches(name, list(found.skills), n=1)
+                also = f" (did you mean {close[0]!r}?)" if close else ""
+                self.warn(path, f"skill {name!r} is not in {SKILLS_FILE}{also}")
 
     def check_tests(self, steps: list[Step]) -> None:
         for j, test in enumerate(self.spec.tests):
