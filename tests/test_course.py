@@ -125,14 +125,33 @@ def test_prompts_fit_a_small_terminal(name):
         assert all(len(line) <= 76 for block in code for line in block.splitlines())
 
 
+def _runs_in_order(shown: list[str], ran: list[str]) -> bool:
+    """Every line shown is, in order, a line that runs (a shown line may write a
+    tensor's requires_grad as the value it has in the lesson)."""
+    remaining = iter(ran)
+    return all(any(line == r or line == _flag_written(r) for r in remaining) for line in shown)
+
+
+def _flag_written(line: str) -> str:
+    return re.sub(r"requires_grad=(\w+)\.requires_grad", lambda m: f"requires_grad={_FLAGS.get(m[1], True)}", line)
+
+
+_FLAGS: dict[str, bool] = {}
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_the_code_a_run_step_shows_is_the_code_it_runs(name):
+    """A run step's code block shows the lines it runs, in order; an author may
+    leave lines out, saying so in a comment (`# the same forward pass`)."""
     les = lesson(name)
+    _FLAGS.clear()
+    _FLAGS.update(les.computation.requires_grad)
     for step in les.steps:
         if step.kind == "run":
-            shown = re.findall(r"```python\n(.*?)```", step.prompt, re.S)
-            ran = "\n".join(line for op in step.target for line in op.code(les.computation))
-            assert shown == [ran + "\n"], f"{name} step {step.index}"
+            (shown,) = re.findall(r"```python\n(.*?)```", step.prompt, re.S)
+            lines = [line.rstrip() for line in shown.splitlines() if line.strip() and not line.strip().startswith("#")]
+            ran = [line for op in step.target for line in op.code(les.computation)]
+            assert lines and _runs_in_order(lines, ran), f"{name} step {step.index}: {lines} is not what runs: {ran}"
 
 
 # --- played: model answers right, mistakes wrong with their feedback -------------
@@ -463,6 +482,11 @@ GRAD_FN_SOURCES: dict[str, Callable[[], torch.Tensor]] = {
     "BinaryCrossEntropyBackward0": lambda: F.binary_cross_entropy(_with_grad(0.5)[0], torch.tensor(0.0)),
     "AddmmBackward0": lambda: torch.nn.Linear(2, 3)(torch.ones(4, 2)),
     "MmBackward0": lambda: _with_grad([[1.0, 2.0]])[0] @ torch.ones(2, 2),
+    "MaximumBackward0": lambda: torch.maximum(_with_grad([1.0, -1.0])[0], torch.zeros(2)),
+    "ReluBackward0": lambda: torch.relu(_with_grad([1.0, -1.0])[0]),
+    "SoftmaxBackward0": lambda: F.softmax(_with_grad([[1.0, 2.0]])[0], dim=1),
+    "LogSoftmaxBackward0": lambda: F.log_softmax(_with_grad([[1.0, 2.0]])[0], dim=1),
+    "NllLossBackward0": lambda: F.cross_entropy(_with_grad([[1.0, 2.0]])[0], torch.tensor([0])),
 }
 
 
@@ -482,7 +506,7 @@ def _raised(fn: Callable[[], object]) -> str:
         warnings.simplefilter("always")
         try:
             fn()
-        except (RuntimeError, ValueError, TypeError, AttributeError) as err:
+        except (RuntimeError, ValueError, TypeError, AttributeError) as err:  # GradcheckError is a RuntimeError
             return str(err)
     assert caught, "neither raised nor warned"
     return str(caught[0].message)
@@ -516,7 +540,17 @@ TORCH_MESSAGES: dict[str, Callable[[], object]] = {
     "non-leaf .grad": _non_leaf_grad,
     "optimizer on a non-leaf": lambda: torch.optim.SGD([_with_grad(1.0)[0] * 0.01], lr=0.1),
     "zero_ on None": lambda: _with_grad(1.0)[0].grad.zero_(),
+    "gradcheck in float32 warns": lambda: _gradcheck_float32(raise_exception=False),
+    "gradcheck in float32 fails": lambda: _gradcheck_float32(raise_exception=True),
+    "backward of a vector": lambda: (_with_grad([1.0, 2.0])[0] * 2).backward(),
 }
+
+
+def _gradcheck_float32(raise_exception: bool) -> None:
+    x = torch.tensor(4.0, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore" if raise_exception else "always")
+        torch.autograd.gradcheck(lambda x: torch.sin(x**2), (x,), raise_exception=raise_exception)
 
 
 @cache
