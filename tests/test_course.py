@@ -585,6 +585,10 @@ PROSE_NUMBERS: dict[tuple[str, str], Callable[[], bool]] = {
     ("02-", "10.1015625"): lambda: _float16(10.1) == 10.1015625,
     ("02-", "10.09375"): lambda: _float16(10.09375) == 10.09375 and 10.09375 + 2**-7 == 10.1015625,
     ("02-", "0.0078125"): lambda: 10.1015625 - 10.09375 == 0.0078125,
+    ("02-", "128"): lambda: 10.1015625 - 10.09375 == 1 / 128,
+    ("02-", "65504"): lambda: torch.finfo(torch.float16).max == 65504,
+    ("02-", "65536"): lambda: _scaler_scales_up(),
+    ("15-", "100"): lambda: lesson(file_named("15-")).spec.nodes["w"] == "w0*0.01",
     ("05-", "0.5"): lambda: torch.sigmoid(torch.tensor(0.0)).item() == 0.5,
     ("05-", "1.0"): lambda: torch.tensor(1 - 1e-8).item() == 1.0 and torch.sigmoid(torch.tensor(17.0)).item() == 1.0,
     ("05-", "18.42"): lambda: round(-math.log(1e-8), 2) == 18.42,
@@ -624,7 +628,8 @@ def _zero_grad_sets_none() -> bool:
 @pytest.mark.parametrize("name", NAMES)
 def test_numbers_in_the_prose_come_from_the_engine_or_are_checked_here(name):
     for text in prose(lesson(name)):
-        for number in re.findall(r"(?<![\w.{])\d+\.\d+", re.sub(r"\{[^{}]*\}", "", text)):
+        numbers = r"(?<![\w.{])\d+\.\d+|(?<![\w.{-])\d{3,}(?![\w.])"  # decimals, and whole numbers from 100
+        for number in re.findall(numbers, re.sub(r"\{[^{}]*\}", "", text)):
             assert (name[:3], number) in PROSE_NUMBERS, f"{name}: {number} in {text[:60]!r}: use {{name}} or check it"
 
 
