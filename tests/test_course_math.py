@@ -147,6 +147,8 @@ def test_the_lesson_shows_torchs_float32_estimates():
         assert abs(fd / truth - 1) < 5e-3  # h = 0.01: about three significant figures
         assert abs(central(torch.tensor(x), 1e-6) / truth - 1) > 0.02  # h = 1e-6 in float32: several percent off
         assert float(observed(les, "step6", variant)) == 2.0**-20
+        x32 = torch.tensor(x)
+        assert (x32 - (x32 - 1e-6)).item() == 2.0**-20  # the step down is 2^-20 too
         assert float(observed(les, "fd7", variant)) == 0.0
 
 
