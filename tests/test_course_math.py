@@ -21,7 +21,7 @@ from autograd_tutor.session import LessonSession
 from autograd_tutor.validate import validate
 
 COURSE = Path(__file__).parent.parent / "lessons"
-FILES = sorted(p for p in COURSE.glob("*.yaml") if 20 <= int(p.name[:2]) <= 29)
+FILES = sorted(COURSE.glob("2[0-9]-*.yaml"))
 NAMES = [f.name for f in FILES]
 VARIANTS = (0, 6, 13, 19)
 OUTCOME_WORDS = {"ok", "error", "true", "false"}  # steps whose only wrong answer is the other word
@@ -42,6 +42,8 @@ def prose(les: Lesson) -> list[str]:
     texts = [les.spec.intro or ""]
     for step in les.steps:
         texts += [step.prompt or "", step.explain or "", *step.hints, *(m.feedback for m in step.mistakes)]
+        if step.kind == "choose":
+            texts += [t or "" for option in step.target.options for t in (option.text, option.feedback)]
     return texts
 
 
@@ -81,8 +83,14 @@ def test_lesson_is_complete(name):
     assert "notebook" not in " ".join(prose(les)).lower()
     assert any(s.kind == "predict" for s in les.steps), "a predict-before-you-see step"
     assert sum(bool(s.explain) for s in les.steps) >= 2
+    chooses = [s for s in les.steps if s.kind == "choose"]
+    assert chooses, "a choose step"
+    for step in chooses:  # explaining a result just seen: right after a step that showed one
+        assert les.steps[step.index - 1].takes_answer, f"step {step.index}"
+        options = step.target.options
+        assert len(options) >= 3 and len(step.target.correct) == 1
     for step in les.steps:
-        if not step.takes_answer:
+        if not step.takes_answer or step.kind == "choose":
             continue
         assert len(step.hints) >= 2, f"step {step.index}: hints from gentle to strong"
         if str(step.answer).lower() not in OUTCOME_WORDS:
@@ -117,6 +125,12 @@ def test_every_mistake_gets_its_own_feedback(name, variant):
             verdict = session.check(mistake.answer)
             assert verdict.status == "wrong", (step.index, mistake.answer)
             assert (verdict.diagnosis, verdict.feedback) == ("authored", mistake.feedback), (step.index, mistake.answer)
+        if step.kind == "choose":
+            for number, option in enumerate(step.target.options, 1):
+                verdict = session.check(str(number))
+                assert verdict.correct == option.correct, (step.index, number)
+                if not option.correct:
+                    assert (verdict.diagnosis, verdict.feedback) == ("authored", option.feedback), (step.index, number)
         session.reveal()
         session.advance()
 
@@ -294,6 +308,8 @@ def grad_fn_names() -> dict[str, str]:
         "linear": torch.nn.Linear(3, 2)(X).grad_fn.name(),
         "cross_entropy": loss.grad_fn.name(),
         "cross_entropy's input": loss.grad_fn.next_functions[0][0].name(),
+        "relu": torch.relu(Z).grad_fn.name(),
+        "maximum": torch.maximum(Z, torch.tensor(0.0)).grad_fn.name(),
     }
 
 
@@ -304,6 +320,8 @@ def test_grad_fn_names_the_lessons_use():
         "linear": "AddmmBackward0",
         "cross_entropy": "NllLossBackward0",
         "cross_entropy's input": "LogSoftmaxBackward0",
+        "relu": "ReluBackward0",
+        "maximum": "MaximumBackward0",
     }
 
 
