@@ -276,6 +276,8 @@ def test_bce_with_logits_stays_finite():
 
 def test_backward_of_a_vector_needs_grad_output_and_is_a_vector_jacobian_product():
     les = named("26")
+    first = LessonSession(les, variant=0).truth(0)  # torch.autograd.grad(y, x), live
+    assert first.message == "RuntimeError: grad can be implicitly created only for scalar outputs"
     x = torch.tensor(les.computation.inputs["x"], dtype=torch.float32, requires_grad=True)
     W = torch.tensor(les.computation.inputs["W"], dtype=torch.float32)
     y = W @ x**2
