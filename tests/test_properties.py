@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import cache
 
+import numpy as np
 import pytest
 from conftest import session
 from hypothesis import HealthCheck, example, given, settings
@@ -16,7 +17,7 @@ from autograd_tutor.expr.parser import MAX_LENGTH, MAX_NESTING, ParseError, pars
 from autograd_tutor.grade.grader import Verdict
 
 NAMES = ["x", "y", "z"]  # chain.yaml
-ENV = {"x": 4.0, "y": 16.0, "z": -0.2879}
+ENV = {"x": np.asarray(4.0), "y": np.asarray(16.0), "z": np.asarray(-0.2879)}  # values are arrays, as in a lesson
 SETTINGS = settings(deadline=None, max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 
 

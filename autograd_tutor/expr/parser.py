@@ -326,7 +326,8 @@ class _Translator:
                 from .evaluate import EvalError, evaluate
 
                 try:
-                    dim = float(evaluate(arg, {}))
+                    value = evaluate(arg, {})
+                    dim = float(value) if value.ndim == 0 else math.nan  # a list is no dim
                 except EvalError:
                     dim = math.nan
                 if not dim.is_integer():
