@@ -158,17 +158,18 @@ class LessonSession:
 
     def hidden(self, index: int) -> frozenset[str]:
         """The nodes whose values the learner has not been shown at step `index`:
-        those defined after the one it asks about, and those a later step asks for."""
+        those defined after the one it asks about, and those a later step asks for
+        that no earlier step has shown. (The node asked about is refused anyway.)"""
         step = self.steps[index]
         asked = step.definition.asked_node(step.target)
         nodes = list(self.comp.nodes)
         later = set(nodes[nodes.index(asked) :]) if asked in self.comp.nodes else set()
+        shown = {s.definition.asked_node(s.target) for s in self.steps[:index]}
         for other in self.steps[index:]:
             node = other.definition.asked_node(other.target)
-            if node in self.comp.nodes and other.takes_answer:  # an input's value is always on screen
+            if node in self.comp.nodes and other.takes_answer and node not in shown:  # inputs are always on screen
                 later.add(node)
-        shown = {s.definition.asked_node(s.target) for s in self.steps[:index] if s.kind == "forward"}
-        return frozenset(later - shown)
+        return frozenset(later)
 
     def question(self, index: int | None = None) -> Question:
         index = self.index if index is None else index

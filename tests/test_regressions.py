@@ -196,3 +196,9 @@ def test_a_scalar_to_transpose_or_a_list_as_dim_is_a_message_not_a_crash(text, m
     session = LessonSession(load_fixture("chain"))
     verdict = session.check(text)
     assert verdict.status in ("wrong", "invalid") and message in verdict.feedback
+
+
+def test_a_list_as_a_clamp_bound_is_refused_with_a_message():
+    session = LessonSession(load_fixture("chain"))
+    verdict = session.check("clamp(x, 0, [1, 2])")  # was a TypeError (found by the property tests)
+    assert verdict.status == "wrong" and "clamp's hi must be a single number" in verdict.feedback
