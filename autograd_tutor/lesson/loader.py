@@ -217,8 +217,8 @@ class _Checker:
             domains,
             inputs,
         )
-        self.check_unused(comp)
         steps = sequence(spec, comp)
+        self.check_unused(comp, steps)
         made: set[str] = set()  # tensors created by run steps so far (autograd_grad's `as`)
         for step in steps:
             self.check_step(step, comp, frozenset(made))
@@ -230,8 +230,12 @@ class _Checker:
             raise LessonInvalid(self.problems)
         return Lesson(self.source.file, spec, comp, steps, self.source, tuple(self.warnings))
 
-    def check_unused(self, comp: Computation) -> None:
-        reached, stack = set(), [comp.output]
+    def check_unused(self, comp: Computation, steps: list[Step]) -> None:
+        """Warn about a node that nothing uses: no gradient flows through it to the
+        output, no written step asks for it, no prose names it (nor what it feeds)."""
+        shown = [s.definition.asked_node(s.target) for s in steps] if self.spec.steps is not None else []
+        named = [m[1] for text in _prose(self.spec) for m in _PLACEHOLDER.finditer(text)]
+        reached, stack = set(), [comp.output, *shown, *named]
         while stack:
             name = stack.pop()
             if name in comp.nodes and name not in reached:
@@ -388,6 +392,19 @@ class _Checker:
                 self.error(("tests", j, "step"), f"step {test.step}: the lesson has steps 0 to {len(steps) - 1}")
             elif not steps[test.step].takes_answer:
                 self.error(("tests", j, "step"), f"step {test.step} ({steps[test.step].kind}) takes no answer")
+
+
+_PLACEHOLDER = re.compile(r"(?<!\{)\{(?:grad:)?([A-Za-z_]\w*)\}")  # {name} and {grad:name} in prose
+
+
+def _prose(spec: LessonSpec) -> list[str]:
+    """The texts where `{name}` is filled in."""
+    texts = [spec.intro or ""]
+    for step in spec.steps or ():
+        texts += [step.prompt or "", step.explain or "", step.choose or "", *(step.hint or ())]
+        texts += [m.feedback for m in step.mistakes]
+        texts += [t or "" for o in step.options or () for t in (o.text, o.feedback)]
+    return texts
 
 
 def _target_calls(expr: Expr) -> list[Call]:
