@@ -132,6 +132,19 @@ def _runs_in_order(shown: list[str], ran: list[str]) -> bool:
     return all(any(line == r or line == _flag_written(r) for r in remaining) for line in shown)
 
 
+def _logical_lines(code: str) -> list[str]:
+    """Lines of code, comments dropped, a line continued inside brackets joined up."""
+    lines: list[str] = []
+    for raw in code.splitlines():
+        if not raw.strip() or raw.strip().startswith("#"):
+            continue
+        if lines and lines[-1].count("(") + lines[-1].count("[") > lines[-1].count(")") + lines[-1].count("]"):
+            lines[-1] += " " + raw.strip()
+        else:
+            lines.append(raw.rstrip())
+    return [re.sub(r"([(\[]) ", r"\1", re.sub(r",\s+", ", ", line)) for line in lines]
+
+
 def _flag_written(line: str) -> str:
     return re.sub(r"requires_grad=(\w+)\.requires_grad", lambda m: f"requires_grad={_FLAGS.get(m[1], True)}", line)
 
@@ -149,7 +162,7 @@ def test_the_code_a_run_step_shows_is_the_code_it_runs(name):
     for step in les.steps:
         if step.kind == "run":
             (shown,) = re.findall(r"```python\n(.*?)```", step.prompt, re.S)
-            lines = [line.rstrip() for line in shown.splitlines() if line.strip() and not line.strip().startswith("#")]
+            lines = _logical_lines(shown)
             ran = [line for op in step.target for line in op.code(les.computation)]
             assert lines and _runs_in_order(lines, ran), f"{name} step {step.index}: {lines} is not what runs: {ran}"
 
@@ -598,7 +611,39 @@ PROSE_NUMBERS: dict[tuple[str, str], Callable[[], bool]] = {
     ("14-", "5.9798"): lambda: _close(_predicted("14-", "w.grad")[2], 5.9798),
     ("15-", "0.01"): lambda: lesson(file_named("15-")).spec.nodes["w"] == "w0*0.01",
     ("15-", "2.0"): lambda: int(torch.__version__.split(".")[0]) >= 2,
+    ("20-", "0.01"): lambda: lesson(file_named("20-")).spec.inputs["h"].value == 0.01,
+    ("20-", "0.95"): lambda: round(((torch.tensor(4.0) + 1e-6) - 4.0).item() / 1e-6, 2) == 0.95,
+    ("20-", "2.4"): lambda: _float32_gap(2.0) == 2**-22 and round(2**-22, 8) == 2.4e-7,
+    ("20-", "4.8"): lambda: _float32_gap(4.0) == 2**-21 and round(2**-21, 8) == 4.8e-7,
+    ("20-", "7.661275"): lambda: round(_central(torch.float64, 1e-4), 6) == -7.661275,
+    ("20-", "7.661276"): lambda: round(2 * 4 * math.cos(16), 6) == -7.661276,
+    ("20-", "7.3016"): lambda: round(_central(torch.float32, 1e-6), 4) == -7.3016,
+    ("20-", "7.6613"): lambda: round(2 * 4 * math.cos(16), 4) == -7.6613,
+    ("20-", "4.0"): lambda: lesson(file_named("20-")).spec.inputs["x"].value == 4.0,
+    ("21-", "0.5"): lambda: _maximum_slope_at_zero() == 0.5,
+    ("22-", "0.01"): lambda: F.leaky_relu(torch.tensor(-1.0, dtype=torch.float64)).item() == -0.01,
+    ("24-", "0.99999999"): lambda: torch.tensor(0.99999999).item() == 1.0,
+    ("26-", "0.5"): lambda: list(lesson(file_named("26-")).spec.grad_output) == [1.0, -0.5],
+    ("28-", "1000"): lambda: F.cross_entropy(_BIG_LOGITS, torch.tensor([2, 0])).item() == 1000.0,
+    ("28-", "3.4"): lambda: f"{torch.finfo(torch.float32).max:.1e}" == "3.4e+38",
+    ("28-", "1.8"): lambda: f"{torch.finfo(torch.float64).max:.1e}" == "1.8e+308",
 }
+_BIG_LOGITS = torch.tensor([[1000.0, 0.0, 0.0], [0.0, 1000.0, 0.0]])
+
+
+def _float32_gap(x: float) -> float:
+    return torch.nextafter(torch.tensor(x), torch.tensor(x + 1)).item() - x
+
+
+def _central(dtype: torch.dtype, h: float) -> float:
+    x, step = torch.tensor(4.0, dtype=dtype), torch.tensor(h, dtype=dtype)
+    return ((torch.sin((x + step) ** 2) - torch.sin((x - step) ** 2)) / (2 * step)).item()
+
+
+def _maximum_slope_at_zero() -> float:
+    x = _with_grad(0.0)[0]
+    torch.maximum(x, torch.tensor(0.0)).backward()
+    return x.grad.item()
 
 
 def _set_value(prefix: str, name: str, which: int = 0) -> float:
@@ -625,9 +670,16 @@ def _zero_grad_sets_none() -> bool:
     return w.grad is None
 
 
+def prose_without_run_code(les: Lesson) -> Iterator[str]:
+    """The prose, without the code of run steps (which is the code they run)."""
+    runs = {s.prompt for s in les.spec.steps or () if s.run is not None and s.prompt}
+    for text in prose(les):
+        yield re.sub(r"```python\n.*?```", "", text, flags=re.S) if text in runs else text
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_numbers_in_the_prose_come_from_the_engine_or_are_checked_here(name):
-    for text in prose(lesson(name)):
+    for text in prose_without_run_code(lesson(name)):
         numbers = r"(?<![\w.{])\d+\.\d+|(?<![\w.{-])\d{3,}(?![\w.])"  # decimals, and whole numbers from 100
         for number in re.findall(numbers, re.sub(r"\{[^{}]*\}", "", text)):
             assert (name[:3], number) in PROSE_NUMBERS, f"{name}: {number} in {text[:60]!r}: use {{name}} or check it"
