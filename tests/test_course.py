@@ -103,6 +103,14 @@ def test_lesson_has_intro_summary_level_tags_and_skills(name):
     assert spec.tags and spec.skills
 
 
+MAX_TITLE = 46  # the catalogue's title column at 80 columns, beside number, level and progress
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_title_fits_the_catalogue(name):
+    assert len(lesson(name).title) <= MAX_TITLE
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_every_answerable_step_has_a_model_answer(name):
     for step in lesson(name).steps:
