@@ -231,20 +231,28 @@ class _Checker:
         return Lesson(self.source.file, spec, comp, steps, self.source, tuple(self.warnings))
 
     def check_unused(self, comp: Computation, steps: list[Step]) -> None:
-        """Warn about a node that nothing uses: no gradient flows through it to the
-        output, no written step asks for it, no prose names it (nor what it feeds)."""
-        shown = [s.definition.asked_node(s.target) for s in steps] if self.spec.steps is not None else []
-        named = [m[1] for text in _prose(self.spec) for m in _PLACEHOLDER.finditer(text)]
-        reached, stack = set(), [comp.output, *shown, *named]
+        """Warn about a node that neither leads to the output nor is shown by a step
+        or named in the lesson's prose (a side value such as a finite difference is fine)."""
+        used = {comp.output}
+        for step in steps if self.spec.steps is not None else ():  # written steps show what the author meant
+            if step.kind in ("forward", "predict"):
+                used.add(str(step.target).partition(".")[0])
+            elif step.kind in ("local", "backprop"):
+                used.add(step.target[0])
+        texts = [self.spec.intro]
+        for spec in self.spec.steps or ():
+            texts += [spec.prompt, spec.explain, *(spec.hint or ())]
+        used |= {m[1] for t in texts if t for m in re.finditer(r"\{(?:grad:)?([A-Za-z_]\w*)\}", t)}
+        reached, stack = set(), list(used)
         while stack:
             name = stack.pop()
             if name in comp.nodes and name not in reached:
                 reached.add(name)
-                stack.extend(comp.args(name))
+                stack.extend(expr_names(comp.nodes[name]))
         for name in comp.nodes:
             if name not in reached:
                 message = f"{name} does not lead to the output {comp.output}: no gradient flows through it"
-                self.warn(("nodes", name), message + "; use it or remove it", key=True)
+                self.warn(("nodes", name), message + "; use it, show it in a written step, or remove it", key=True)
 
     def check_names(self) -> None:
         for section in ("inputs", "nodes"):
@@ -392,19 +400,6 @@ class _Checker:
                 self.error(("tests", j, "step"), f"step {test.step}: the lesson has steps 0 to {len(steps) - 1}")
             elif not steps[test.step].takes_answer:
                 self.error(("tests", j, "step"), f"step {test.step} ({steps[test.step].kind}) takes no answer")
-
-
-_PLACEHOLDER = re.compile(r"(?<!\{)\{(?:grad:)?([A-Za-z_]\w*)\}")  # {name} and {grad:name} in prose
-
-
-def _prose(spec: LessonSpec) -> list[str]:
-    """The texts where `{name}` is filled in."""
-    texts = [spec.intro or ""]
-    for step in spec.steps or ():
-        texts += [step.prompt or "", step.explain or "", step.choose or "", *(step.hint or ())]
-        texts += [m.feedback for m in step.mistakes]
-        texts += [t or "" for o in step.options or () for t in (o.text, o.feedback)]
-    return texts
 
 
 def _target_calls(expr: Expr) -> list[Call]:
