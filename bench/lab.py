@@ -65,11 +65,12 @@ class ExecSpawner:
     def attach(self, loop) -> None:
         self.loop = loop
 
-    async def spawn(self, slave, student, term, cols, rows, env) -> int:
+    async def spawn(self, slave, request) -> int:
         def controlling_terminal() -> None:
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
-        env = {"TERM": term, "LANG": "C.UTF-8", "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        student = request.student
+        env = {"TERM": request.term, "LANG": "C.UTF-8", "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         env["TEXTUAL_ANIMATIONS"] = "none"  # as serve's sessions: no blinking cursor
         proc = subprocess.Popen(
             [TUTOR, "--data-dir", self.data_dir, "--student", student],
@@ -124,7 +125,8 @@ class ExecSpawner:
 
 
 def naive_server(port: int, data_dir: str) -> int:
-    from autograd_tutor.lab.server import ServeOptions, serve
+    from autograd_tutor.lab.context import ServeOptions
+    from autograd_tutor.lab.server import serve
     from autograd_tutor.tutor import BUNDLED
 
     options = ServeOptions("127.0.0.1", port, Path(data_dir), (str(BUNDLED),), open=True, idle_timeout=0)

@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from .context import Startups
+
 SERVE_EPILOG = """examples:
   autograd-tutor serve --authorized-keys students.keys --data-dir /srv/autograd-lab
   autograd-tutor serve --open --host 0.0.0.0 --port 2222     (trusted classroom network only)
@@ -55,8 +57,19 @@ def add_commands(sub) -> None:
     who.add_argument("--open", action="store_true", help="no authentication: the user name is the student")
     p.add_argument("--max-sessions", type=int, default=100, metavar="N", help="sessions at once (default: 100)")
     p.add_argument(
+        "--max-sessions-per-student", type=int, default=2, metavar="N", help="sessions of one student (default: 2)"
+    )
+    p.add_argument(
+        "--max-startups",
+        type=_startups,
+        default=Startups(),
+        metavar="START:RATE:FULL",
+        help="logins pending at once, as OpenSSH's MaxStartups (default: 100:30:200)",
+    )
+    p.add_argument(
         "--idle-timeout", type=float, default=1800, metavar="SECONDS", help="end a session idle this long (0: never)"
     )
+    p.add_argument("--login-timeout", type=float, default=30, metavar="SECONDS", help="time to log in (default: 30)")
     p.set_defaults(handler=_serve)
 
     p = command("lab", "the tutor for OpenSSH's ForceCommand: the student is $USER", LAB_EPILOG)
@@ -78,15 +91,26 @@ def _data_dir(path: Path | None) -> Path:
     return (path or default_data_dir()).expanduser().resolve()
 
 
+def _startups(text: str) -> Startups:
+    try:
+        return Startups.parse(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def _serve(args: argparse.Namespace) -> int:
-    if args.max_sessions < 1:
-        print("autograd-tutor serve: --max-sessions must be at least 1", file=sys.stderr)
-        return 2
-    if args.idle_timeout < 0:
-        print("autograd-tutor serve: --idle-timeout must be 0 (never) or more", file=sys.stderr)
-        return 2
+    for flag, value, least in (
+        ("--max-sessions", args.max_sessions, 1),
+        ("--max-sessions-per-student", args.max_sessions_per_student, 1),
+        ("--idle-timeout", args.idle_timeout, 0),
+        ("--login-timeout", args.login_timeout, 1),
+    ):
+        if value < least:
+            print(f"autograd-tutor serve: {flag} must be at least {least}", file=sys.stderr)
+            return 2
     from ..tutor import BUNDLED
-    from .server import ServeOptions, serve
+    from .context import ServeOptions
+    from .server import serve
 
     lessons = tuple(str(Path(p).resolve()) for p in args.lessons or [BUNDLED])
     options = ServeOptions(
@@ -97,7 +121,10 @@ def _serve(args: argparse.Namespace) -> int:
         authorized_keys=args.authorized_keys,
         open=args.open,
         max_sessions=args.max_sessions,
+        max_sessions_per_student=args.max_sessions_per_student,
+        startups=args.max_startups,
         idle_timeout=args.idle_timeout,
+        login_timeout=args.login_timeout,
     )
     return serve(options)
 

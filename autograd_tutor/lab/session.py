@@ -1,6 +1,6 @@
 """One student's tutor in a lab: the app as a lab runs it, and how it starts and stops.
 
-`run_session` is what a forked child of `serve` runs on its pty; `autograd-tutor lab`
+`run_session` is what a forked child of `serve` (or `web`) runs; `autograd-tutor lab`
 (OpenSSH's ForceCommand) uses `lab_app` and `run_until_hangup` the same way.
 """
 
@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from ..progress import ProgressStore
+from .protocol import Spawn
 
 _TERM = re.compile(r"[A-Za-z0-9._+-]{1,64}")
 
@@ -22,32 +23,50 @@ def safe_term(term: str | None) -> str:
     return term if term and _TERM.fullmatch(term) else "xterm-256color"
 
 
-def run_session(student: str, data_dir: str, lessons: list, problems: list, request: dict) -> int:
-    """In the forked child, on its pty: the tutor for one student, until it quits or is told to."""
+def run_session(data_dir: str, lessons: list, problems: list, request: Spawn) -> int:
+    """In the forked child, on its terminal (or its browser's socket): the tutor for one
+    student, until it quits or is told to. The exit status is 1 when progress could not
+    be saved (the student is told why)."""
     from ..engine.torch_import import torch
 
     torch().set_num_threads(1)
     try:
-        store = ProgressStore.for_student(Path(data_dir), student)
-    except OSError as err:
+        store = ProgressStore.for_student(Path(data_dir), request.student, fallback=True)
+    except (OSError, ValueError) as err:
         print(f"autograd-tutor: cannot open your progress ({err}); tell your instructor.", file=sys.stderr)
         return 1
     os.environ.clear()
-    os.environ.update(
-        {
-            "TERM": safe_term(request.get("term")),
-            "LANG": "C.UTF-8",
-            "PATH": "/usr/bin:/bin",
-            "HOME": str(store.path.parent),
-            "USER": student,
-            **{k: v for k, v in (request.get("env") or {}).items() if k == "COLORTERM" and v in ("truecolor", "24bit")},
-        }
-    )
+    os.environ.update(session_environment(request, store.path.parent))
     os.chdir(store.path.parent)
     try:
-        return run_until_hangup(lab_app(lessons, problems, store))
+        app = lab_app(lessons, problems, store)
+        if request.front == "web":
+            from textual.drivers.web_driver import WebDriver
+
+            app.driver_class = WebDriver
+        code = run_until_hangup(app)
     finally:
         store.close()
+    if store.failed:
+        print(f"autograd-tutor: your progress was not saved. {store.problem or ''}", file=sys.stderr)
+        return 1
+    return code
+
+
+def session_environment(request: Spawn, home: Path) -> dict[str, str]:
+    """A tutor's whole environment, rebuilt: nothing the client sent but a checked TERM."""
+    env = {
+        "TERM": safe_term(request.term),
+        "LANG": "C.UTF-8",
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
+        "USER": request.student,
+    }
+    if request.colorterm:
+        env["COLORTERM"] = "truecolor"
+    if request.front == "web":  # what Textual's web driver reads
+        env.update({"COLUMNS": str(request.cols), "ROWS": str(request.rows), "TEXTUAL_COLOR_SYSTEM": "truecolor"})
+    return env
 
 
 def lab_app(lessons: list, problems: list, store: ProgressStore):

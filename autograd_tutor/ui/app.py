@@ -49,9 +49,16 @@ class TutorApp(App):
         from .screens.catalogue import CatalogueScreen
 
         self.push_screen(CatalogueScreen())
+        self.store.on_problem = self.progress_problem
+        if self.store.problem:
+            self.progress_problem(self.store.problem)
         if self.open_lesson:
             self.open(self.open_lesson)
         self.call_after_refresh(self.start_warm_up)
+
+    def progress_problem(self, message: str) -> None:
+        """The progress store cannot save: say so, and let the learner go on."""
+        self.notify(message, title="Progress not saved", severity="error", timeout=20, markup=False)
 
     def start_warm_up(self) -> None:
         """Begin importing torch, once the first screen is on the terminal."""
