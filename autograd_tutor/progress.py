@@ -190,14 +190,13 @@ class ProgressStore:
             row = self._db.execute(
                 "SELECT state FROM progress WHERE student = ? AND lesson = ?", (self.student, lesson)
             ).fetchone()
-            state = json.loads(row[0]) if row else None
-        except (sqlite3.Error, ValueError) as err:
+            state = _json_or_none(row[0]) if row else None
+        except sqlite3.Error as err:
             self._fail(lesson, err)
             return None
-        if isinstance(state, dict):
-            self._base[lesson] = state
-            return state
-        return None
+        if state is not None:
+            self._base[lesson] = _json_or_none(row[0])  # a copy of its own: the session will change its lists
+        return state
 
     def summary(self) -> dict[str, LessonProgress]:
         try:

@@ -25,7 +25,7 @@ the host key: DATA_DIR/ssh_host_ed25519_key (made on first start)."""
 
 LAB_EPILOG = """for OpenSSH's ForceCommand (see docs/lab.md), e.g. in sshd_config:
   Match Group tutor-students
-      ForceCommand /opt/autograd-tutor/bin/autograd-tutor lab --data-dir /srv/autograd-lab
+      ForceCommand /opt/autograd-tutor/.venv/bin/python -I -m autograd_tutor lab --data-dir /srv/autograd-lab
       DisableForwarding yes
       PermitUserRC no
 the student is the account's user name ($USER); progress goes to
@@ -130,9 +130,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _lab(args: argparse.Namespace) -> int:
-    from .login import run_lab
+    from .login import run_isolated
 
-    return run_lab(args.data_dir.expanduser().resolve(), args.lessons or [])
+    return run_isolated(args.data_dir.expanduser().resolve(), args.lessons or [])
 
 
 def _report(args: argparse.Namespace) -> int:
