@@ -143,14 +143,18 @@ class ProgressStore:
     not stop the learner; the store then lives in memory (with what could be read) and
     `problem` says why nothing is saved. `on_problem` is called when a save fails."""
 
-    def __init__(self, data_dir: Path, student: str = "me", *, fallback: bool = False):
-        self.path = data_dir / DATABASE
+    def __init__(self, data_dir: Path | None, student: str = "me", *, fallback: bool = False):
+        """`data_dir` None: a store in memory that keeps nothing (a tutor waiting for its student)."""
+        self.path = (data_dir or Path(".")) / DATABASE
         self.student = student
         self.problem: str | None = None
         self.in_memory = False
         self.on_problem: Callable[[str], None] | None = None
         self._unsaved: set[str] = set()  # lessons whose last save failed
         self._base: dict[str, dict] = {}  # lesson -> the state this store last read or wrote for it
+        if data_dir is None:
+            self._db = _memory_copy(None)
+            return
         try:
             self._db = _open(data_dir, self.path)
         except ProgressError as err:
@@ -507,12 +511,12 @@ def _has_tables(db: sqlite3.Connection) -> bool:
     return db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'progress'").fetchone()[0] > 0
 
 
-def _memory_copy(path: Path) -> sqlite3.Connection:
+def _memory_copy(path: Path | None) -> sqlite3.Connection:
     """An in-memory store with the layout, and what can be read from `path` (a read-only
     or full disk still lets the learner see where they were)."""
     memory = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
     with contextlib.suppress(sqlite3.Error, OSError, ProgressError):
-        for options in ("mode=ro", "mode=ro&immutable=1"):
+        for options in () if path is None else ("mode=ro", "mode=ro&immutable=1"):
             source = sqlite3.connect(f"{path.resolve().as_uri()}?{options}", uri=True, timeout=2)
             try:
                 _version(source, path)
@@ -524,11 +528,11 @@ def _memory_copy(path: Path) -> sqlite3.Connection:
             finally:
                 source.close()
     try:
-        _migrate(memory, path)
+        _migrate(memory, Path(":memory:"))
     except (sqlite3.Error, ProgressError):  # what was copied is unusable: start empty
         memory.close()
         memory = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-        _migrate(memory, path)
+        _migrate(memory, Path(":memory:"))
     return memory
 
 

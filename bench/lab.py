@@ -65,7 +65,9 @@ class ExecSpawner:
     def attach(self, loop) -> None:
         self.loop = loop
 
-    async def spawn(self, slave, request) -> int:
+    async def spawn(self, request) -> tuple[int, int]:
+        master, slave = os.openpty()
+
         def controlling_terminal() -> None:
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
@@ -84,7 +86,7 @@ class ExecSpawner:
         os.close(slave)
         self.procs[proc.pid] = proc
         self.loop.create_task(self._watch(proc))
-        return proc.pid
+        return proc.pid, master
 
     async def _watch(self, proc: subprocess.Popen) -> None:
         while proc.poll() is None:
@@ -140,9 +142,10 @@ class Server:
     def __init__(self, kind: str, directory: Path, sessions: int):
         self.kind = kind
         data = directory / kind
-        if kind == "fork":
+        if kind in ("fork", "ready"):
             argv = [TUTOR, "serve", "--open", "--port", "0", "--data-dir", str(data)]
             argv += ["--max-sessions", str(sessions + 10), "--idle-timeout", "0"]
+            argv += ["--ready", str(sessions if kind == "ready" else 0)]
         else:
             argv = [sys.executable, __file__, "--naive-server", "--data-dir", str(data)]
         self.out = directory / f"{kind}.out"
@@ -155,6 +158,11 @@ class Server:
                 raise SystemExit(f"{kind} server did not start:\n{self.err.read_text()}")
             time.sleep(0.1)
         self.port = int(found.group(1))
+        if kind == "ready":  # the tutors started ahead are up before the class arrives
+            while "tutors started ahead are ready" not in self.err.read_text():
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"{kind} server never had its tutors ready:\n{self.err.read_text()}")
+                time.sleep(0.2)
 
     def session_pids(self) -> list[int]:
         return [int(p) for p in re.findall(r"session pid (\d+) started", self.err.read_text())]
@@ -276,8 +284,8 @@ def wait_all(clients: list[Client], text: bytes, what: str) -> None:
 
 def drain(clients: list[Client], seconds: float) -> None:
     end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        ready, _, _ = select.select([c.fd for c in clients], [], [], 0.1)
+    while (left := end - time.monotonic()) > 0:
+        ready, _, _ = select.select([c.fd for c in clients], [], [], min(0.1, left))
         for client in clients:
             if client.fd in ready:
                 client.read()
@@ -348,6 +356,38 @@ def run(kind: str, directory: Path, sessions: int) -> dict:
             client.close()
         server.stop()
     return result
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+def burst(kind: str, directory: Path, students: int, window: float = 1.0) -> dict:
+    """`students` connect within `window` seconds, evenly spread (a lab starting): the
+    time from each one's `ssh` to its catalogue. `kind` "ready": serve with as many
+    tutors started ahead; "fork": with none (each forked when its student connects)."""
+    (directory / f"burst-{kind}").mkdir(exist_ok=True)
+    server = Server(kind, directory / f"burst-{kind}", students)
+    clients: list[Client] = []
+    try:
+        time.sleep(1)
+        start = time.monotonic()
+        for i in range(students):
+            due = start + i * window / students
+            while time.monotonic() < due:
+                drain(clients, max(0.0, due - time.monotonic()))
+            clients.append(Client(server.port, f"b{i:02}"))
+        wait_all(clients, CATALOGUE, "the catalogue")
+        times = [c.arrived[CATALOGUE] for c in clients]
+        for client in clients:
+            client.send(b"\x11")
+        drain(clients, 2)
+    finally:
+        for client in clients:
+            client.close()
+        server.stop()
+    return {"median": statistics.median(times), "p95": percentile(times, 95), "max": max(times)}
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """One SSH session channel <-> one tutor process on its own pseudo-terminal.
 
-The server opens a pty, hands the slave side to its spawner (which forks the tutor onto
-it) and relays bytes between the channel and the pty master: keystrokes in, screen out,
+The spawner starts the tutor on a pty and hands the server the master side; the server
+relays bytes between the channel and the pty master: keystrokes in, screen out,
 window sizes through TIOCSWINSZ (the kernel then sends the tutor SIGWINCH). A session
 ends when the student quits, disconnects, stays idle too long or the server stops; then
 the tutor's process group gets SIGTERM (the app exits cleanly) and, if it lingers,
@@ -131,26 +131,19 @@ class TutorSession(asyncssh.SSHServerSession):
         self.chan.exit(1)
 
     async def _start(self) -> None:
-        master, slave = os.openpty()
-        self.master = master
-        self._apply_size()
-        # keys typed before the app takes the terminal neither echo nor raise signals
-        attrs = termios.tcgetattr(slave)
-        attrs[3] &= ~(termios.ECHO | termios.ICANON | termios.ISIG | termios.IEXTEN)
-        termios.tcsetattr(slave, termios.TCSANOW, attrs)
-        os.set_blocking(master, False)
         colorterm = self.chan.get_environment().get("COLORTERM") in ("truecolor", "24bit")
         request = Spawn(0, self.student, "terminal", self.term or "", self.cols, self.rows, colorterm)
         try:
-            self.pid = await self.lab.spawner.spawn(slave, request)
+            self.pid, self.master = await self.lab.spawner.spawn(request)
         except (OSError, SpawnerLost) as err:
             self.lab.log(f"{self.student}: could not start a tutor: {err}")
             self.tutor = Tutor.GONE
-            self._close_master()
             self._forget()
             if not self.closed:
                 self._refuse("could not start the tutor; tell your instructor.")
             return
+        os.set_blocking(self.master, False)
+        self._apply_size()  # a tutor started ahead draws its first screen when it learns its size
         self.lab.log(f"{self.student}: session pid {self.pid} started")
         if self.closed:  # the student left while the tutor was starting
             self.lab.spawner.end(self.pid, self.lab.options.grace)

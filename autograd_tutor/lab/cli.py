@@ -60,6 +60,13 @@ def add_commands(sub) -> None:
         "--max-sessions-per-student", type=int, default=2, metavar="N", help="sessions of one student (default: 2)"
     )
     p.add_argument(
+        "--ready",
+        type=int,
+        metavar="N",
+        help="tutors started ahead, so that a class connecting at once waits less (default: half of"
+        " --max-sessions, at most 50; each costs the memory of a session)",
+    )
+    p.add_argument(
         "--max-startups",
         type=_startups,
         default=Startups(),
@@ -104,6 +111,7 @@ def _serve(args: argparse.Namespace) -> int:
         ("--max-sessions-per-student", args.max_sessions_per_student, 1),
         ("--idle-timeout", args.idle_timeout, 0),
         ("--login-timeout", args.login_timeout, 1),
+        ("--ready", 0 if args.ready is None else args.ready, 0),
     ):
         if value < least:
             print(f"autograd-tutor serve: {flag} must be at least {least}", file=sys.stderr)
@@ -122,6 +130,7 @@ def _serve(args: argparse.Namespace) -> int:
         open=args.open,
         max_sessions=args.max_sessions,
         max_sessions_per_student=args.max_sessions_per_student,
+        ready=min(50, args.max_sessions // 2) if args.ready is None else min(args.ready, args.max_sessions),
         startups=args.max_startups,
         idle_timeout=args.idle_timeout,
         login_timeout=args.login_timeout,

@@ -66,6 +66,7 @@ class ServeOptions:
     open: bool = False
     max_sessions: int = 100
     max_sessions_per_student: int = 2  # also the session channels one connection may open
+    ready: int = 0  # tutors started ahead for students not yet connected
     startups: Startups = Startups()
     idle_timeout: float = 1800.0  # 0: never
     login_timeout: float = 30.0

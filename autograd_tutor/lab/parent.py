@@ -27,10 +27,12 @@ import contextlib
 import ctypes
 import fcntl
 import gc
+import json
 import os
 import select
 import signal
 import socket
+import struct
 import sys
 import tempfile
 import termios
@@ -42,11 +44,12 @@ from pathlib import Path
 from ..progress import ProgressStore, valid_student
 from . import protocol
 from .protocol import End, Exited, Failed, ProtocolError, Ready, Spawn, Spawned
-from .session import lab_app, run_session
+from .session import lab_app, process_name, run_ready, run_session
 
-_PR_SET_NAME = 15
 _PR_SET_CHILD_SUBREAPER = 36
 _ALL_SIGNALS = signal.valid_signals()
+_QUIET = 0.5  # seconds without a request before a tutor is started ahead
+_WAITING_SIZE = (10, 5)  # a tutor started ahead waits at a size no client has: any real one redraws it
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,20 @@ class Options:
     lessons: tuple[str, ...]  # lesson files or directories
     data_dir: str  # absolute
     rehearse: bool = True  # run the app once, headless, before serving (imports and caches)
+    ready: int = 0  # terminal tutors kept started ahead, waiting for their student
+
+
+@dataclass
+class ReadyTutor:
+    """A terminal tutor started ahead: its app is up on a pty of its own, at a size no
+    client has; given a student, it opens their progress, and the client's window size
+    makes it draw (about a quarter of a cold start's work)."""
+
+    pid: int
+    ctl: socket.socket  # the parent's end of a datagram pair to the tutor
+    master: int  # the pty master, handed to the server once the tutor has its student
+    drawn: bool = False  # it has drawn its first screen: taking it saves the most
+    request: Spawn | None = None  # the student it is being given to
 
 
 def start(options: Options) -> tuple[int, socket.socket]:
@@ -81,7 +98,7 @@ def _main(sock: socket.socket, options: Options) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C in the server's terminal: the server decides
     with contextlib.suppress(Exception):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    _name("agt-lab-parent")
+    process_name("agt-lab-parent")
     lessons, problems = _warm(options)
     try:
         protocol.send(sock, Ready(len(lessons), [str(p)[:500] for p in problems[:50]]))
@@ -155,6 +172,8 @@ class Parent:
         self.lessons = lessons
         self.problems = problems
         self.children: dict[int, float | None] = {}  # pid -> when to SIGKILL its group
+        self.ready: dict[int, ReadyTutor] = {}  # pid -> a tutor started ahead (or being given out)
+        self.last_request = 0.0  # when the server last asked for a tutor (refills wait for quiet)
         self.closing = False
         self.stop_requested = False  # set by our own SIGTERM handler only
         self.wake_r, self.wake_w = os.pipe()
@@ -176,15 +195,25 @@ class Parent:
                 self.close_all()
             if self.closing and not self.children:
                 return 0
+            self.refill()
             deadlines = [d for d in self.children.values() if d is not None]
+            if self.wants_refill():
+                deadlines.append(self.last_request + _QUIET)
             timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
-            watched = [self.wake_r] if self.closing else [self.wake_r, self.sock]
+            watched: list = [self.wake_r] if self.closing else [self.wake_r, self.sock]
+            for tutor in self.ready.values():
+                watched += [tutor.ctl, tutor.master]
             try:
                 ready, _, _ = select.select(watched, [], [], timeout)
             except InterruptedError:
                 continue
             if self.wake_r in ready:
                 _drain(self.wake_r)  # only a wake-up: what happened is in our own flags
+            for tutor in list(self.ready.values()):
+                if tutor.master in ready:
+                    _drain(tutor.master)  # what it drew for no one
+                if tutor.ctl in ready:
+                    self.heard_from(tutor)
             if self.sock in ready:
                 try:
                     self.receive()
@@ -199,45 +228,138 @@ class Parent:
             return
         except OSError:
             message, fd = None, None
+        if fd is not None:
+            os.close(fd)
         if message is None:
             self.close_all()
         elif isinstance(message, Spawn):
-            if fd is None:
-                self.reply(Failed(message.id, "no terminal"))
-            else:
-                self.spawn(message, fd)
-        else:
-            if fd is not None:
-                os.close(fd)
-            if isinstance(message, End):
-                self.end(message.pid, message.grace)
+            self.last_request = time.monotonic()
+            self.spawn(message)
+        elif isinstance(message, End):
+            self.end(message.pid, message.grace)
 
     def reply(self, message) -> None:
         with contextlib.suppress(OSError):
             protocol.send(self.sock, message)
 
-    def spawn(self, request: Spawn, fd: int) -> None:
+    def spawn(self, request: Spawn) -> None:
         if not valid_student(request.student):
-            os.close(fd)
             self.reply(Failed(request.id, "invalid student name"))
             return
+        if request.front == "terminal" and not request.colorterm and self.give_ready(request):
+            return
+        if request.front == "terminal":
+            ours, theirs = os.openpty()
+            _set_size(ours, request.cols, request.rows)
+            # keys typed before the app takes the terminal neither echo nor raise signals
+            attrs = termios.tcgetattr(theirs)
+            attrs[3] &= ~(termios.ECHO | termios.ICANON | termios.ISIG | termios.IEXTEN)
+            termios.tcsetattr(theirs, termios.TCSANOW, attrs)
+        else:
+            ours, theirs = (s.detach() for s in socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM))
+        try:
+            pid = self.fork(theirs, request.front, lambda: run_session(self.options.data_dir, self.lessons,
+                                                                     self.problems, request))  # fmt: skip
+        except OSError as err:
+            os.close(ours)
+            self.reply(Failed(request.id, str(err)))
+            return
+        self.hand_over(Spawned(request.id, pid), ours)
+
+    def hand_over(self, message: Spawned, fd: int) -> None:
+        with contextlib.suppress(OSError):
+            protocol.send(self.sock, message, fd)
+        os.close(fd)
+
+    def fork(self, fd: int, front: str, run, keep: tuple[int, ...] = ()) -> int:
+        """Fork a child that runs `run()` on `fd` (which this closes); its pid."""
         sys.stdout.flush()
         sys.stderr.flush()
         # Nothing may be delivered to the child before it has dropped our handlers.
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, _ALL_SIGNALS)
         try:
             pid = os.fork()
-        except OSError as err:
+        except OSError:
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             os.close(fd)
-            self.reply(Failed(request.id, str(err)))
-            return
+            raise
         if pid == 0:
-            self._child(request, fd, mask)  # never returns
+            self._child(fd, front, mask, run, keep)  # never returns
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         os.close(fd)
         self.children[pid] = None
-        self.reply(Spawned(request.id, pid))
+        return pid
+
+    # --- tutors started ahead -------------------------------------------------------------------------
+
+    def wants_refill(self) -> bool:
+        preparing = any(not t.drawn and t.request is None for t in self.ready.values())
+        waiting = sum(1 for t in self.ready.values() if t.request is None)
+        return not self.closing and not preparing and waiting < self.options.ready
+
+    def refill(self) -> None:
+        """Start one more tutor ahead, one at a time, and only when no student has asked
+        for one for a moment: a burst of students is served first, the pool after."""
+        if not self.wants_refill() or time.monotonic() < self.last_request + _QUIET:
+            return
+        master, slave = os.openpty()
+        _set_size(master, *_WAITING_SIZE)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        ctl = theirs.detach()
+        try:
+            pid = self.fork(slave, "terminal", lambda: run_ready(self.options.data_dir, self.lessons,
+                                                               self.problems, ctl), keep=(ctl,))  # fmt: skip
+        except OSError:
+            os.close(master)
+            ours.close()
+            os.close(ctl)
+            return
+        os.close(ctl)
+        os.set_blocking(master, False)
+        self.ready[pid] = ReadyTutor(pid, ours, master)
+
+    def give_ready(self, request: Spawn) -> bool:
+        """Give `request`'s student a tutor started ahead, if there is one; the server
+        gets it once the tutor has opened the student's progress (`heard_from`)."""
+        waiting = [t for t in self.ready.values() if t.request is None]
+        if not waiting:
+            return False
+        tutor = max(waiting, key=lambda t: t.drawn)  # one that has drawn, if any
+        try:
+            tutor.ctl.send(json.dumps({"student": request.student, "term": request.term}).encode())
+        except OSError:
+            self.drop_ready(tutor)
+            return False
+        tutor.request = request
+        return True
+
+    def heard_from(self, tutor: ReadyTutor) -> None:
+        try:
+            said = tutor.ctl.recv(64)
+        except OSError:
+            said = b""
+        if said == b"drawn":
+            tutor.drawn = True
+            waiting = [t for t in self.ready.values() if t.request is None]
+            if len(waiting) == self.options.ready and all(t.drawn for t in waiting):
+                stamp = time.strftime("%H:%M:%S")
+                print(f"{stamp} {len(waiting)} tutors started ahead are ready", file=sys.stderr, flush=True)
+        elif said == b"assigned" and tutor.request is not None:
+            del self.ready[tutor.pid]
+            _drain(tutor.master)
+            tutor.ctl.close()
+            self.hand_over(Spawned(tutor.request.id, tutor.pid), tutor.master)
+        elif not said:  # it is gone (reap() tells the server if it had a student)
+            self.drop_ready(tutor)
+
+    def drop_ready(self, tutor: ReadyTutor) -> None:
+        self.ready.pop(tutor.pid, None)
+        tutor.ctl.close()
+        os.close(tutor.master)
+        with contextlib.suppress(OSError):
+            os.killpg(tutor.pid, signal.SIGKILL)
+        if tutor.request is not None:
+            self.reply(Failed(tutor.request.id, "the tutor started ahead exited"))
 
     def end(self, pid: int, grace: float) -> None:
         if pid not in self.children:
@@ -276,10 +398,13 @@ class Parent:
                 with contextlib.suppress(OSError):
                     os.killpg(pid, signal.SIGKILL)
             _, status = os.waitpid(pid, 0)
-            if self.children.pop(pid, "orphan") != "orphan":
+            if pid in self.ready:  # a tutor started ahead died before it had a student
+                self.drop_ready(self.ready[pid])
+                self.children.pop(pid, None)
+            elif self.children.pop(pid, "orphan") != "orphan":
                 self.reply(Exited(pid, os.waitstatus_to_exitcode(status)))
 
-    def _child(self, request: Spawn, fd: int, mask: set) -> None:
+    def _child(self, fd: int, front: str, mask: set, run, keep: tuple[int, ...]) -> None:
         code = 1
         try:
             # first of all: the parent's signal handling is not ours
@@ -291,7 +416,7 @@ class Parent:
             os.close(self.wake_w)
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             os.setsid()
-            if request.front == "terminal":
+            if front == "terminal":
                 fcntl.ioctl(fd, termios.TIOCSCTTY, 0)
                 for target in (0, 1, 2):
                     os.dup2(fd, target)
@@ -301,9 +426,8 @@ class Parent:
             self.sock.close()
             if fd > 2:
                 os.close(fd)
-            _close_fds_except({0, 1, 2} | self.baseline)
-            _name(f"agt-{request.student}")
-            code = run_session(self.options.data_dir, self.lessons, self.problems, request)
+            _close_fds_except({0, 1, 2, *keep} | self.baseline)
+            code = run()
         except BaseException:
             with contextlib.suppress(Exception):
                 traceback.print_exc()
@@ -312,10 +436,8 @@ class Parent:
             os._exit(code)
 
 
-def _name(name: str) -> None:
-    """The process's name in `ps -o comm` and `top` (at most 15 bytes)."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None).prctl(_PR_SET_NAME, name.encode()[:15], 0, 0, 0)
+def _set_size(fd: int, cols: int, rows: int) -> None:
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
 
 def _open_fds() -> set[int]:

@@ -5,8 +5,8 @@ its type, and at most one file descriptor passed with it (SCM_RIGHTS). Every mes
 one of the dataclasses below; `decode` checks each field's type, so a malformed message
 is a `ProtocolError`, never a KeyError deep in a handler.
 
-    server -> parent   Spawn (+ the tutor's terminal or web socket)   End
-    parent -> server   Ready   Spawned | Failed   Exited
+    server -> parent   Spawn   End
+    parent -> server   Ready   Spawned (+ the server's side: a pty master, or a web socket) | Failed   Exited
 """
 
 from __future__ import annotations
@@ -27,9 +27,8 @@ class ProtocolError(ValueError):
 
 @dataclass(frozen=True)
 class Spawn:
-    """Fork a tutor for `student` on the descriptor sent with this message: a pty slave
-    (`front` "terminal") or one end of a socket pair speaking Textual's web driver
-    protocol (`front` "web")."""
+    """Start a tutor for `student`: on a pseudo-terminal (`front` "terminal") or on a
+    socket speaking Textual's web driver protocol (`front` "web")."""
 
     id: int
     student: str
@@ -56,6 +55,8 @@ class Ready:
 
 @dataclass(frozen=True)
 class Spawned:
+    """The tutor's pid; the server's side of its terminal or socket comes with it."""
+
     id: int
     pid: int
 

@@ -304,7 +304,7 @@ def serve(options: ServeOptions, spawner: Spawner | None = None) -> int:
         return 1
     fds = raise_fd_limit()
     if spawner is None:
-        spawner = ForkSpawner.start(Options(tuple(options.lessons), str(data_dir)))
+        spawner = ForkSpawner.start(Options(tuple(options.lessons), str(data_dir), ready=options.ready))
     try:
         try:
             spawner.wait_ready()
@@ -383,7 +383,8 @@ def _banner(lab: Lab, key, key_path: Path, port: int, fds: int) -> None:
     idle = f"{options.idle_timeout:g} s" if options.idle_timeout > 0 else "never"
     print(
         f"  limits     {options.max_sessions} sessions, {options.max_sessions_per_student} per student,"
-        f" idle timeout {idle}, logins pending {options.startups}, {fds} file descriptors",
+        f" idle timeout {idle}, logins pending {options.startups}, {fds} file descriptors;"
+        f" {options.ready} tutors started ahead",
         file=out,
     )
     print(f"  connect    ssh -p {port} NAME@{options.host}", file=out, flush=True)

@@ -36,8 +36,9 @@ class Spawner(Protocol):
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None: ...
 
-    async def spawn(self, fd: int, request: Spawn) -> int:
-        """Start a tutor on `fd` (closed by this call, whatever happens); its pid."""
+    async def spawn(self, request: Spawn) -> tuple[int, int]:
+        """Start a tutor; its pid, and the server's side of it: the master of its pty, or
+        for a web tutor a socket speaking Textual's web driver protocol."""
 
     def end(self, pid: int, grace: float) -> None:
         """SIGTERM the tutor's process group, SIGKILL it `grace` seconds later."""
@@ -66,7 +67,7 @@ class ForkSpawner:
         self._next_id = 0
         self._spawning: dict[int, asyncio.Future] = {}
         self._exits: dict[int, asyncio.Future] = {}
-        self._queue: collections.deque[tuple[protocol.Message, int | None]] = collections.deque()
+        self._queue: collections.deque[protocol.Message] = collections.deque()
         self._writing = False
 
     @classmethod
@@ -90,16 +91,25 @@ class ForkSpawner:
         self.sock.setblocking(False)
         loop.add_reader(self.sock.fileno(), self._readable)
 
-    async def spawn(self, fd: int, request: Spawn) -> int:
+    async def spawn(self, request: Spawn) -> tuple[int, int]:
         if self.lost:
-            os.close(fd)
             raise SpawnerLost("the session parent is gone")
         self._next_id += 1
         request = dataclasses.replace(request, id=self._next_id)
         future = self._loop.create_future()
         self._spawning[request.id] = future
-        self._send(request, fd)
-        return await future
+        self._send(request)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:  # nobody wants it any more: end the tutor, close its side
+            future.add_done_callback(self._abandon)
+            raise
+
+    def _abandon(self, future: asyncio.Future) -> None:
+        if not future.cancelled() and future.exception() is None:
+            pid, fd = future.result()
+            os.close(fd)
+            self.end(pid, 0)
 
     def end(self, pid: int, grace: float) -> None:
         if not self.lost:
@@ -137,15 +147,14 @@ class ForkSpawner:
 
     # internals
 
-    def _send(self, message: protocol.Message, fd: int | None = None) -> None:
-        self._queue.append((message, fd))
+    def _send(self, message: protocol.Message) -> None:
+        self._queue.append(message)
         self._flush()
 
     def _flush(self) -> None:
         while self._queue:
-            message, fd = self._queue[0]
             try:
-                protocol.send(self.sock, message, fd)
+                protocol.send(self.sock, self._queue[0])
             except BlockingIOError:
                 if not self._writing:
                     self._writing = True
@@ -155,8 +164,6 @@ class ForkSpawner:
                 self._lose()
                 return
             self._queue.popleft()
-            if fd is not None:
-                os.close(fd)  # the copy in flight keeps it open until the child has it
         if self._writing:
             self._writing = False
             self._loop.remove_writer(self.sock.fileno())
@@ -171,28 +178,32 @@ class ForkSpawner:
                 continue  # our own parent does not say such things; ignore it
             except OSError:
                 message, fd = None, None
+            if isinstance(message, Spawned) and fd is not None:
+                if not self._settle(message.id, result=(message.pid, fd)):
+                    os.close(fd)
+                    self.end(message.pid, 0)
+                continue
             if fd is not None:
                 os.close(fd)
             if message is None:
                 self._lose()
                 return
-            if isinstance(message, Spawned):
-                self._settle(message.id, result=message.pid)
-            elif isinstance(message, Failed):
+            if isinstance(message, Failed):
                 self._settle(message.id, error=OSError(message.error))
             elif isinstance(message, Exited):
                 future = self.exit_status(message.pid)
                 if not future.done():
                     future.set_result(message.status)
 
-    def _settle(self, request_id: int, result: int | None = None, error: Exception | None = None) -> None:
+    def _settle(self, request_id: int, result: tuple | None = None, error: Exception | None = None) -> bool:
         future = self._spawning.pop(request_id, None)
         if future is None or future.done():
-            return
+            return False
         if error is not None:
             future.set_exception(error)
         else:
             future.set_result(result)
+        return True
 
     def _lose(self) -> None:
         if self.lost:
@@ -208,9 +219,6 @@ class ForkSpawner:
         for future in self._exits.values():
             if not future.done():
                 future.set_result(None)
-        for _message, fd in self._queue:
-            if fd is not None:
-                os.close(fd)
         self._queue.clear()
         if self.on_lost is not None:
             self.on_lost()

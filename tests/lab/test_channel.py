@@ -47,14 +47,15 @@ class FakeSpawner:
         self.ended: list[int] = []
         self.exits: dict[int, asyncio.Future] = {}
 
-    async def spawn(self, fd: int, request) -> int:
+    async def spawn(self, request) -> tuple[int, int]:
         await asyncio.sleep(self.delay)
         pid = 1000 + len(self.requests)
         self.requests.append(request)
-        tty.setraw(fd)  # as the app does with its terminal
-        os.set_blocking(fd, False)
-        self.slaves[pid] = fd
-        return pid
+        master, slave = os.openpty()
+        tty.setraw(slave)  # as the app does with its terminal
+        os.set_blocking(slave, False)
+        self.slaves[pid] = slave
+        return pid, master
 
     def end(self, pid: int, grace: float) -> None:
         self.ended.append(pid)

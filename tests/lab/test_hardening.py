@@ -218,3 +218,31 @@ def test_resizing_the_window_does_not_keep_a_session_alive(tmp_path):
     finally:
         client.close(force=True)
         server.stop()
+
+
+def test_two_sessions_of_one_student_merge_their_progress(tmp_path, tmux, cli):
+    """Window B opens the lesson, window A solves two steps, then B takes a hint: both
+    steps stay solved, and the hint counts."""
+    server = Server(tmp_path, "--open", "--lessons", str(CHAIN))
+    try:
+        for window in ("second", "first"):
+            tmux.start(window, ssh_args(server.port, "ann"))
+            tmux.wait_for(window, TITLE)
+            tmux.keys(window, "Enter")
+            tmux.wait_for(window, "PowBackward0")  # in the lesson, torch ready
+        tmux.type("first", "16")
+        tmux.keys("first", "Enter")
+        tmux.wait_for("first", "Step 2 of 5")
+        tmux.type("first", "sin(16)")
+        tmux.keys("first", "Enter")
+        tmux.wait_for("first", "Step 3 of 5")
+        tmux.keys("second", "C-t")
+        tmux.wait_for("second", "Put the values")  # the hint is shown (and saved)
+        report = cli("report", "--data-dir", server.data, "--lessons", CHAIN, "--format", "csv").stdout.splitlines()
+        assert report[1].split(",")[3:8] == ["step 1/5", "2/5", "2", "5", "0"]  # status, score, solved, asked, attempts
+        assert report[1].split(",")[8] == "1"  # hints
+        for window in ("first", "second"):
+            tmux.keys(window, "C-q")
+            tmux.wait_for(window, "EXIT=0")
+    finally:
+        server.stop()
