@@ -52,17 +52,17 @@ class PlainTutor:
             self.write(f"Type a number from 1 to {len(self.lessons)}, or q.")
 
     def play(self, lesson: Lesson) -> None:
-        session = LessonSession(lesson, self.store.load(lesson.id))
+        session = LessonSession(lesson, self.store.load(lesson.id), seed=self.store.seed)
         self.write(f"\n{lesson.title}")
-        if lesson.spec.intro and session.index == 0:
-            self.write(lesson.spec.intro.strip())
+        if session.intro and session.index == 0:
+            self.write(session.intro.strip())
         self.write(HELP)
         self.write("Loading torch…")
         session.engine  # noqa: B018 - import torch before the first question
         while True:
             step, record = session.step, session.record
             self.write(f"\nStep {step.index + 1} of {len(session.steps)} · {step.kind}")
-            self.write(step.prompt)
+            self.write(session.prompt)
             if step.kind == "run" and not step.ask:
                 self.show_run(session)
             if record.status == "solved":
@@ -118,7 +118,7 @@ class PlainTutor:
                     if step.kind == "run":
                         self.show_run(session)
                     if step.explain:
-                        self.write(step.explain.strip())
+                        self.write(session.explanation.strip())
                     return "next"
                 else:
                     self.write(f"Not right: {verdict.feedback}")

@@ -152,7 +152,9 @@ class ProgressStore:
         self.on_problem: Callable[[str], None] | None = None
         self._unsaved: set[str] = set()  # lessons whose last save failed
         self._base: dict[str, dict] = {}  # lesson -> the state this store last read or wrote for it
+        self.data_dir = data_dir
         if data_dir is None:
+            self._seed = student
             self._db = _memory_copy(None)
             return
         try:
@@ -177,7 +179,20 @@ class ProgressStore:
             raise PermissionError(f"{directory} is not a directory owned by this user")
         if stat.S_IMODE(info.st_mode) != 0o700:
             os.chmod(directory, 0o700)
-        return cls(directory, student, fallback=fallback)
+        store = cls(directory, student, fallback=fallback)
+        store._seed = student
+        return store
+
+    @property
+    def seed(self) -> str:
+        """Whose variants: in a lab the student's name, else this installation's seed."""
+        if self._seed is None:
+            from .variants import installation_seed
+
+            self._seed = installation_seed(self.data_dir)
+        return self._seed
+
+    _seed: str | None = None
 
     @property
     def failed(self) -> bool:

@@ -16,15 +16,6 @@ from ..widgets.graph import GraphView
 from ..widgets.title import TitleBar
 from .confirm import Confirm
 
-KIND_TITLES = {
-    "forward": "Forward pass",
-    "local": "Local factor",
-    "gradient": "Gradient",
-    "run": "Run",
-    "predict": "Predict",
-    "explain": "Read",
-}
-
 
 class LessonScreen(Screen):
     BINDINGS = [
@@ -39,7 +30,8 @@ class LessonScreen(Screen):
     def __init__(self, lesson: Lesson, session: LessonSession | None = None):
         super().__init__()
         self.lesson = lesson
-        self.session = session or LessonSession(lesson, self.app.store.load(lesson.id))
+        store = self.app.store
+        self.session = session or LessonSession(lesson, store.load(lesson.id), seed=store.seed)
         self.ready = False
         self.shown_hints: list[str] = []
         self.note = ""  # shown under an empty answer box: how the last step went
@@ -62,8 +54,8 @@ class LessonScreen(Screen):
     def on_mount(self) -> None:
         answer = self.query_one("#answer", Input)
         answer.cursor_blink = self.app.blink
-        if self.session.index == 0 and not self.session.record.done and self.lesson.spec.intro:
-            self.query_one("#explain", Markdown).update(self.lesson.spec.intro)
+        if self.session.index == 0 and not self.session.record.done and self.session.intro:
+            self.query_one("#explain", Markdown).update(self.session.intro)
         self.watch(self.app, "engines_ready", self._engines_ready)
 
     def _engines_ready(self, ready: bool) -> None:
@@ -82,9 +74,9 @@ class LessonScreen(Screen):
     def render_step(self, intro: bool = False) -> None:
         session, step, record = self.session, self.session.step, self.session.record
         n = len(session.steps)
-        title = f"Step {step.index + 1} of {n} · {KIND_TITLES[step.kind]}"
+        title = f"Step {step.index + 1} of {n} · {step.definition.label}"
         self.query_one("#step-title", Static).update(f"[b]{escape(title)}[/b]")
-        self.query_one("#prompt", Markdown).update(step.prompt)
+        self.query_one("#prompt", Markdown).update(session.prompt)
         self.query_one("#formula", Static).update(self.formula())
         answer = self.query_one("#answer", Input)
         answer.value = ""
@@ -105,9 +97,9 @@ class LessonScreen(Screen):
         if self.shown_hints and not record.done:
             feedback = self.hints_text()
         self.query_one("#feedback", Static).update(feedback)
-        explain = step.explain if record.done and step.explain else ""
-        if intro and step.index == 0 and not record.done and self.lesson.spec.intro:
-            explain = self.lesson.spec.intro
+        explain = session.explanation if record.done and step.explain else ""
+        if intro and step.index == 0 and not record.done and session.intro:
+            explain = session.intro
         self.query_one("#explain", Markdown).update(explain)
         self.draw_graph()
         answer.focus()
