@@ -28,7 +28,6 @@ test-tools:
 	command -v ssh >/dev/null || missing="$$missing openssh-client"; \
 	test -x /usr/sbin/sshd || missing="$$missing openssh-server"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
-	command -v rsvg-convert >/dev/null || missing="$$missing librsvg2-bin"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi; \
 	  echo "installing$$missing for the end-to-end tests"; \
