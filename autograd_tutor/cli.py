@@ -46,7 +46,10 @@ the app reloads the lesson on every save and stays on the same step""",
 }
 
 
-COMMANDS = ("check", "validate", "steps", "try", "schema", "new", "preview", "serve", "lab", "report", "web", "dashboard")
+COMMANDS = (
+    *("check", "validate", "steps", "try", "schema", "new", "preview"),
+    *("serve", "lab", "report", "web", "dashboard"),
+)
 
 APP_EPILOG = """commands (each has --help):
   check      play a lesson headlessly with answers from a file
@@ -307,7 +310,6 @@ def _schema(args: argparse.Namespace) -> int:
 
     print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
     return 0
-
 
 
 def _new(args: argparse.Namespace) -> int:

@@ -126,9 +126,7 @@ def make_app(lab: WebLab):
         student = lab.tokens.student(token)
         if student is None:
             lab.log(f"refused a link with an unknown token from {request.remote}")
-            return page(
-                "autograd-tutor", "<p>This link is not valid. Ask your instructor for yours.</p>", status=403
-            )
+            return page("autograd-tutor", "<p>This link is not valid. Ask your instructor for yours.</p>", status=403)
         response = web.HTTPSeeOther("/", headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
         secure = urlsplit(lab.base_url(request)).scheme == "https"
         response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=secure, path="/")
