@@ -12,6 +12,14 @@ step; and how much the PSS of all the server's processes grew, per session: what
 additional student costs, the bar. Bars: <= 60 MB per extra session,
 connect -> first screen <= 0.3 s (for one more student, while the others are connected).
 
+The web run: the same number of browser tabs (websocket clients carrying each student's
+cookie) open `autograd-tutor web`'s tutor at once; memory and time to the catalogue,
+beside serve's. Bars: <= 60 MB PSS per web session, first screen <= 1 s.
+
+The dashboard run: 100 students' stores, answers saved 5 times a second by another
+process; the dashboard's model kept current by the file-system change feed, against
+re-reading every store every second; CPU per second and delay. Bar: <= 2 s.
+
 The burst run: 50 students start `ssh` within one second, evenly spread, as when a lab
 starts; the bar is the 95th percentile of their times to the catalogue, <= 1.5 s on 2
 cores. It is measured with `serve --ready 50` (tutors started ahead) and, in the same
@@ -395,6 +403,85 @@ def burst(kind: str, directory: Path, students: int, window: float = 1.0) -> dic
     return {"median": statistics.median(times), "p95": percentile(times, 95), "max": max(times)}
 
 
+# --- the web: the same tutors, in browsers -------------------------------------------------------------
+
+
+def web(directory: Path, sessions: int) -> dict:
+    """`autograd-tutor web` with `sessions` students: each opens the tutor's websocket
+    (with the cookie their link sets) at the same moment; the time from opening it to the
+    catalogue's text, and memory as for `serve`; then one more, 7 times."""
+    import aiohttp
+
+    data = directory / "web"
+    students = directory / "web-class.txt"
+    students.write_text("".join(f"w{i:02}\n" for i in range(sessions + 7)))
+    out, err = directory / "web.out", directory / "web.err"
+    argv = [TUTOR, "web", "--students", str(students), "--port", "0", "--data-dir", str(data)]
+    argv += ["--max-sessions", str(sessions + 10), "--idle-timeout", "0"]
+    with open(out, "wb") as o, open(err, "wb") as e:
+        proc = subprocess.Popen(argv, stdout=o, stderr=e, stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + DEADLINE
+    while len(tokens := re.findall(r"^\s+(w\d+)\s+http://\S+/t/(\S+)$", out.read_text(), re.M)) < sessions + 7:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"web did not start:\n{err.read_text()}")
+        time.sleep(0.1)
+    port = int(re.search(r"listening on 127\.0\.0\.1:(\d+)", out.read_text()).group(1))
+    tree = lambda: [proc.pid, *descendants(proc.pid)]  # noqa: E731
+    result: dict = {}
+
+    async def tab(token: str, opened: list) -> float:
+        session = aiohttp.ClientSession(cookies={"agt_token": token})
+        start = time.perf_counter()
+        ws = await session.ws_connect(
+            f"http://127.0.0.1:{port}/ws?width=80&height=24", origin=f"http://127.0.0.1:{port}"
+        )
+        seen = b""
+        async for message in ws:
+            seen = (seen + message.data)[-100_000:] if isinstance(message.data, bytes) else seen
+            if CATALOGUE in seen:
+                break
+        opened.append((session, ws))
+        return time.perf_counter() - start
+
+    async def run() -> None:
+        await asyncio.sleep(1)
+        idle_tree = pss_mb(tree())
+        opened: list = []
+        times = await asyncio.gather(*(tab(token, opened) for _name, token in tokens[:sessions]))
+        result["burst_median"], result["burst_max"] = statistics.median(times), max(times)
+        await asyncio.sleep(3)  # settled: nothing is drawn while nobody types
+        pids = [int(p) for p in re.findall(r"web session pid (\d+) started", err.read_text())]
+        result["pss"] = pss_mb(pids) / sessions
+        result["uss"] = uss_mb(pids) / sessions
+        result["tree"] = (pss_mb(tree()) - idle_tree) / sessions
+        extra = []
+        for _name, token in tokens[sessions:]:
+            one: list = []
+            extra.append(await tab(token, one))
+            for session, ws in one:
+                await ws.close()
+                await session.close()
+        result["one_more"] = statistics.median(extra)
+        for session, ws in opened:
+            await ws.close()
+            await session.close()
+
+    try:
+        asyncio.run(run())
+    finally:
+        pids = tree()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        for pid in pids:
+            if alive(pid):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+    return result
+
+
 # --- the dashboard: a change feed against polling every store ----------------------------------------
 
 FEED_WRITER = """
@@ -505,6 +592,7 @@ def main() -> None:
         naive = run("naive", Path(tmp), args.sessions)
         ready_burst = burst("ready", Path(tmp), args.burst)
         fork_burst = burst("fork", Path(tmp), args.burst)
+        browser = web(Path(tmp), args.sessions)
         feed = dashboard_feed(Path(tmp), 100, 5, 10)
     n = args.sessions
 
@@ -538,6 +626,21 @@ def main() -> None:
         print(f"  {'connect -> first screen, ' + label:<54} {r:>8.0f} ms  {f:>8.0f} ms  {f / r:>6.1f}x")
     verdict = "ok" if ready_burst["p95"] <= 1.5 else "OVER"
     print(f"  bar: p95 {ready_burst['p95'] * 1000:.0f} ms (<= 1500 ms on 2 cores) {verdict}")
+    print(f"web      {n} browser tabs at once (websocket clients), catalogue: web / serve (fork), same run")
+    print(f"  {'':<54} {'web':>12} {'serve':>12} {'ratio':>7}")
+    for label, w, v, unit, scale in (
+        ("PSS per session", browser["pss"], fork["pss_catalogue"], "MB", 1),
+        ("private (USS) per session", browser["uss"], fork["uss_catalogue"], "MB", 1),
+        ("PSS growth of the server tree per session", browser["tree"], fork["tree_catalogue"], "MB", 1),
+        (f"open -> first screen, {n} at once, median", browser["burst_median"], fork["burst_median"], "ms", 1000),
+        (f"open -> first screen, {n} at once, slowest", browser["burst_max"], fork["burst_max"], "ms", 1000),
+        ("open -> first screen, one more, median", browser["one_more"], fork["one_more"], "ms", 1000),
+    ):
+        print(f"  {label:<54} {w * scale:>8.0f} {unit:<3} {v * scale:>8.0f} {unit:<3} {v / w:>6.1f}x")
+    memory = "ok" if browser["pss"] <= 60 else "OVER"
+    first = "ok" if browser["one_more"] <= 1 else "OVER"
+    print(f"  bars: {browser['pss']:.0f} MB PSS per web session (<= 60 MB) {memory}; "
+          f"{browser['one_more'] * 1000:.0f} ms to the first screen (<= 1000 ms) {first}")  # fmt: skip
     f, p = feed["feed"], feed["poll"]
     print("dashboard 100 students' stores, 5 answers a second: change feed / re-read every store each second")
     print(f"  {'':<54} {'feed':>12} {'poll':>12} {'ratio':>7}")
