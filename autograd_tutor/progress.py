@@ -157,8 +157,8 @@ class ProgressStore:
             self._seed = student
             self._db = _memory_copy(None)
             return
-        try:
-            self._db = _open(data_dir, self.path)
+        try:  # made on the first save: a learner who only looks costs no write
+            self._db = _open(data_dir, self.path) if self.path.exists() else None
         except ProgressError as err:
             if not fallback:
                 raise
@@ -200,17 +200,29 @@ class ProgressStore:
         return self.in_memory or bool(self._unsaved)
 
     def close(self) -> None:
-        self._db.close()
+        if self._db is not None:
+            self._db.close()
+
+    def _connection(self, create: bool) -> sqlite3.Connection | None:
+        """The database, opened now if it was not yet (made if `create`); None when it does
+        not exist yet. ProgressError when it cannot be opened."""
+        if self._db is None and (create or self.path.exists()):
+            self._db = _open(self.data_dir, self.path)
+        return self._db
 
     # --- reading ----------------------------------------------------------------------------------
 
     def load(self, lesson: str) -> dict | None:
         try:
-            row = self._db.execute(
-                "SELECT state FROM progress WHERE student = ? AND lesson = ?", (self.student, lesson)
-            ).fetchone()
+            db = self._connection(create=False)
+            row = (
+                db
+                and db.execute(
+                    "SELECT state FROM progress WHERE student = ? AND lesson = ?", (self.student, lesson)
+                ).fetchone()
+            )
             state = _json_or_none(row[0]) if row else None
-        except sqlite3.Error as err:
+        except (sqlite3.Error, ProgressError) as err:
             self._fail(lesson, err)
             return None
         if state is not None:
@@ -219,20 +231,26 @@ class ProgressStore:
 
     def summary(self) -> dict[str, LessonProgress]:
         try:
-            rows = self._db.execute(
-                "SELECT lesson, step, steps, solved, asked, attempts, hints, reveals, finished, updated"
-                " FROM progress WHERE student = ?",
-                (self.student,),
-            ).fetchall()
-        except sqlite3.Error as err:
+            db = self._connection(create=False)
+            rows = (
+                db.execute(
+                    "SELECT lesson, step, steps, solved, asked, attempts, hints, reveals, finished, updated"
+                    " FROM progress WHERE student = ?",
+                    (self.student,),
+                ).fetchall()
+                if db
+                else []
+            )
+        except (sqlite3.Error, ProgressError) as err:
             self._fail(None, err)
             return {}
         return {r[0]: LessonProgress(*r[1:8], bool(r[8]), r[9]) for r in rows}
 
     def last_lesson(self) -> str | None:
         try:
-            row = self._db.execute("SELECT lesson FROM last_opened WHERE student = ?", (self.student,)).fetchone()
-        except sqlite3.Error as err:
+            db = self._connection(create=False)
+            row = db and db.execute("SELECT lesson FROM last_opened WHERE student = ?", (self.student,)).fetchone()
+        except (sqlite3.Error, ProgressError) as err:
             self._fail(None, err)
             return None
         return row[0] if row else None
@@ -247,8 +265,9 @@ class ProgressStore:
         mine = session.to_state()
         now = time.time()
         try:
-            with _transaction(self._db):
-                found = self._db.execute(
+            db = self._connection(create=True)
+            with _transaction(db):
+                found = db.execute(
                     "SELECT state, step, step_since FROM progress WHERE student = ? AND lesson = ?",
                     (self.student, lesson),
                 ).fetchone()
@@ -256,8 +275,8 @@ class ProgressStore:
                 merged = merge_states(stored, self._base.get(lesson), mine)
                 since = found[2] if found and found[1] == merged["index"] and found[2] is not None else now
                 row = _row(self.student, merged, [s.takes_answer for s in session.steps], now, since)
-                self._db.execute(f"INSERT OR REPLACE INTO progress ({_COLUMNS}) VALUES ({_MARKS})", row)
-                self._db.execute("INSERT OR REPLACE INTO last_opened VALUES (?, ?)", (self.student, lesson))
+                db.execute(f"INSERT OR REPLACE INTO progress ({_COLUMNS}) VALUES ({_MARKS})", row)
+                db.execute("INSERT OR REPLACE INTO last_opened VALUES (?, ?)", (self.student, lesson))
         except (sqlite3.Error, OSError, ProgressError) as err:
             self._fail(lesson, err)
             return False
@@ -270,13 +289,15 @@ class ProgressStore:
     def reset(self, lesson: str | None = None) -> None:
         """Forget one lesson's progress, or all of this student's."""
         try:
-            with _transaction(self._db):
-                if lesson is None:
-                    self._db.execute("DELETE FROM progress WHERE student = ?", (self.student,))
-                    self._db.execute("DELETE FROM last_opened WHERE student = ?", (self.student,))
-                else:
-                    self._db.execute("DELETE FROM progress WHERE student = ? AND lesson = ?", (self.student, lesson))
-        except sqlite3.Error as err:
+            db = self._connection(create=False)
+            if db is not None:
+                with _transaction(db):
+                    if lesson is None:
+                        db.execute("DELETE FROM progress WHERE student = ?", (self.student,))
+                        db.execute("DELETE FROM last_opened WHERE student = ?", (self.student,))
+                    else:
+                        db.execute("DELETE FROM progress WHERE student = ? AND lesson = ?", (self.student, lesson))
+        except (sqlite3.Error, ProgressError) as err:
             self._fail(None, err)
             return
         if lesson is None:
@@ -485,6 +506,7 @@ def _open(data_dir: Path, path: Path) -> sqlite3.Connection:
     try:
         db = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA busy_timeout=10000")
+        _version(db, path)  # a newer database is refused before anything is written to it
         _use_wal(db)
         db.execute("PRAGMA synchronous=FULL")
         _migrate(db, path)
