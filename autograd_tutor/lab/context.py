@@ -9,7 +9,7 @@ import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from .channel import TutorSession
@@ -73,11 +73,20 @@ class ServeOptions:
     grace: float = 3.0  # seconds between SIGTERM and SIGKILL
 
 
+class Limits(Protocol):
+    """What every front end's options say about its sessions (`serve`'s and `web`'s)."""
+
+    max_sessions: int
+    max_sessions_per_student: int
+    idle_timeout: float
+    grace: float
+
+
 class Lab:
     """The running server: its options, the spawner and the live sessions."""
 
-    def __init__(self, options: ServeOptions, spawner: Spawner, keys: AuthorizedKeys | None = None):
-        self.options = options
+    def __init__(self, options: Limits, spawner: Spawner, keys: AuthorizedKeys | None = None):
+        self.options: Any = options  # ServeOptions or WebOptions
         self.spawner = spawner
         self.keys = keys
         self.sessions: set[TutorSession] = set()

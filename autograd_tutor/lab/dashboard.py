@@ -92,11 +92,22 @@ class Dashboard(App):
             self.run_worker(self.follow(), exclusive=True, group="watch")
 
     async def follow(self) -> None:
+        """Re-read the stores the file system says changed; where it says nothing (no
+        inotify), re-read every store every few seconds, and say so."""
+        import asyncio
+
         from .watch import changes
 
-        async for keys in changes(self.classroom.data_dir):
-            if self.classroom.changed(keys):
+        try:
+            async for keys in changes(self.classroom.data_dir):
+                if self.classroom.changed(keys):
+                    self.refresh_view()
+        except Exception as err:  # no change notifications here
+            self.note = f"no change notices ({str(err)[:40]}): re-reading every store every 3 s"
+            while True:
+                self.classroom.load_all()
                 self.refresh_view()
+                await asyncio.sleep(3)
 
     # --- drawing -----------------------------------------------------------------------------------
 
@@ -115,6 +126,8 @@ class Dashboard(App):
         )
         if self.classroom.problems:
             top.append(f" · {len(self.classroom.problems)} stores unreadable", "yellow")
+        if self.note:
+            top.append(f" · {self.note}", "yellow")
         self.query_one("#top", Static).update(top)
         self._fill_students(now)
         self._fill_lessons()

@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import ctypes
 import fcntl
+import functools
 import gc
 import json
 import os
@@ -257,9 +258,9 @@ class Parent:
             termios.tcsetattr(theirs, termios.TCSANOW, attrs)
         else:
             ours, theirs = (s.detach() for s in socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM))
+        run = functools.partial(run_session, self.options.data_dir, self.lessons, self.problems, request)
         try:
-            pid = self.fork(theirs, request.front, lambda: run_session(self.options.data_dir, self.lessons,
-                                                                     self.problems, request))  # fmt: skip
+            pid = self.fork(theirs, request.front, run)
         except OSError as err:
             os.close(ours)
             self.reply(Failed(request.id, str(err)))
@@ -306,9 +307,9 @@ class Parent:
         _set_size(master, *_WAITING_SIZE)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         ctl = theirs.detach()
+        run = functools.partial(run_ready, self.options.data_dir, self.lessons, self.problems, ctl)
         try:
-            pid = self.fork(slave, "terminal", lambda: run_ready(self.options.data_dir, self.lessons,
-                                                               self.problems, ctl), keep=(ctl,))  # fmt: skip
+            pid = self.fork(slave, "terminal", run, keep=(ctl,))
         except OSError:
             os.close(master)
             ours.close()

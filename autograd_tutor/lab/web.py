@@ -66,7 +66,7 @@ class WebLab(Lab):
     """The running web server: a Lab (spawner, sessions, log, tasks) plus the tokens."""
 
     def __init__(self, options: WebOptions, spawner: Spawner, tokens: StudentTokens):
-        super().__init__(options, spawner)  # type: ignore[arg-type]
+        super().__init__(options, spawner)
         self.tokens = tokens
 
     def base_url(self, request) -> str:
