@@ -15,10 +15,9 @@ import pytest
 from autograd_tutor import progress
 from autograd_tutor.lab.classroom import Classroom, Thresholds
 from autograd_tutor.lab.dashboard import Dashboard
-from autograd_tutor.lesson.loader import library
+from autograd_tutor.lesson.loader import BUNDLED, library
 from autograd_tutor.progress import ProgressStore
 from autograd_tutor.session import LessonSession
-from autograd_tutor.tutor import BUNDLED
 
 NOW = 1_800_000_000.0  # the dashboard's clock in these tests
 NAMES = [
