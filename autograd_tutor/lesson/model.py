@@ -215,6 +215,7 @@ class LessonSpec(_Strict):
     level: int | None = Field(None, ge=1, le=5)
     tags: list[str] = []
     intro: str | None = None
+    recap: str | None = Field(None, description="Markdown: what the learner takes away, shown in the summary")
     dtype: Literal["float16", "float32", "float64"] = "float32"
     tolerance: Tolerance | None = None
     inputs: dict[str, Annotated[Input, BeforeValidator(_input, json_schema_input_type=Input | float | list[float])]] = (

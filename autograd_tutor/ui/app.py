@@ -6,6 +6,7 @@ the first screen is drawn; a lesson opened before then shows a loading state.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 
 from textual.app import App, SystemCommand
@@ -14,6 +15,7 @@ from textual.screen import Screen
 
 from ..lesson.loader import Lesson
 from ..lesson.problems import Problem
+from ..present.course import course_progress, next_lesson
 from ..progress import ProgressStore
 
 
@@ -42,6 +44,7 @@ class TutorApp(App):
         self.store = store
         self.open_lesson = open_lesson
         self.lab = lab  # a student on a shared server: nothing that reaches its files or programs
+        self.symbolic_ready = threading.Event()  # set by the warm-up once sympy is imported
         if ansi:
             self.theme = "ansi-dark"
 
@@ -65,6 +68,7 @@ class TutorApp(App):
         torch()
         self.call_from_thread(setattr, self, "engines_ready", True)
         warm_up()
+        self.symbolic_ready.set()
 
     @property
     def blink(self) -> bool:
@@ -73,6 +77,17 @@ class TutorApp(App):
 
     def lesson(self, lesson_id: str) -> Lesson:
         return next(lesson for lesson in self.lessons if lesson.id == lesson_id)
+
+    def next_lesson(self, lesson_id: str) -> Lesson | None:
+        return next_lesson(self.lessons, lesson_id)
+
+    def course_progress(self) -> str:
+        return course_progress(self.lessons, self.store.summary())
+
+    def where(self, lesson: Lesson) -> str:
+        """A lesson's title and its place in the course, for title bars."""
+        place = next((i for i, other in enumerate(self.lessons, 1) if other.id == lesson.id), None)
+        return f"{lesson.title} · lesson {place} of {len(self.lessons)}" if place else lesson.title
 
     def open(self, lesson_id: str) -> None:
         from .screens.lesson import LessonScreen

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
+from rich.text import Text
+from textual import events
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
+from ...present.course import resume_at
+from ...present.spans import line
+from ..look import content, literal
+from ..widgets.footer import TutorFooter
 from ..widgets.title import TitleBar
 from .confirm import Confirm
+from .responsive import NARROW, ResponsiveScreen
 
 
 def _level(level: int | None) -> str:
     return "●" * level + "○" * (5 - level) if level else ""
 
 
-class CatalogueScreen(Screen):
+class CatalogueScreen(ResponsiveScreen):
     BINDINGS = [
         Binding("enter", "open", "Open", priority=True),
         Binding("ctrl+n", "continue", "Continue"),
-        Binding("ctrl+r", "reset", "Reset lesson"),
+        Binding("ctrl+g", "reset", "Restart lesson"),
         Binding("ctrl+y", "reset_all", "Reset all"),
         Binding("down", "move(1)", show=False, priority=True),
         Binding("up", "move(-1)", show=False, priority=True),
@@ -28,37 +33,63 @@ class CatalogueScreen(Screen):
         Binding("pageup", "move(-10)", show=False, priority=True),
         Binding("escape", "clear_filter", show=False),
     ]
+    FOOTER_MIN_WIDTH = {"reset_all": 80}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.narrow: bool | None = None
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
         yield Input(placeholder="type to filter lessons", id="filter")
+        yield Static(id="course", markup=False)
         yield DataTable(id="lessons", cursor_type="row", zebra_stripes=True)
-        yield Static(id="details")
-        yield Static(id="problems")
-        yield Footer()
+        yield Static(id="details", markup=False)
+        yield Static(id="problems", markup=False)
+        yield TutorFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("#", "Lesson", "Level", "Progress")
         table.can_focus = False
+        table.set_class(self.app.ansi_color, "ansi")
         problems = self.app.problems
         if problems:
             noun = "problem" if len(problems) == 1 else "problems"
-            text = f"{len(problems)} {noun} in the lesson files (run `autograd-tutor validate`):\n"
-            self.query_one("#problems", Static).update(text + "\n".join(str(p) for p in problems[:3]))
-        self.refresh_rows()
+            head = f"{len(problems)} {noun} in the lesson files (run `autograd-tutor validate`):"
+            self.query_one("#problems", Static).update(literal("\n".join([head, *(str(p) for p in problems[:3])])))
         search = self.query_one(Input)
         search.cursor_blink = self.app.blink
         search.focus()
 
-    def on_screen_resume(self) -> None:
-        self.refresh_rows()
+    def on_resize(self, event: events.Resize) -> None:
+        super().on_resize(event)
+        narrow = event.size.width < NARROW  # the level column goes and titles are shortened
+        if narrow != self.narrow:
+            self.narrow = narrow
+            table = self.query_one(DataTable)
+            table.clear(columns=True)
+            if narrow:
+                table.add_columns("#", "Lesson", "Progress")
+            else:
+                table.add_columns("#", "Lesson", "Level", "Progress")
+            self.refresh_rows(cursor=self.selected or self.resume_at())
 
-    def refresh_rows(self) -> None:
+    def on_screen_resume(self) -> None:
+        """Back from a lesson: the whole course again, the cursor on the lesson in progress."""
+        self.query_one(Input).value = ""
+        self.refresh_rows(cursor=self.resume_at())
+
+    def resume_at(self) -> str | None:
+        return resume_at(self.app.lessons, self.app.store.summary(), self.app.store.last_lesson())
+
+    def refresh_rows(self, cursor: str | None = None) -> None:
+        if self.narrow is None:
+            return  # no columns before the first resize
         table = self.query_one(DataTable)
-        selected = self.selected
+        cursor = cursor or self.selected
         words = self.query_one(Input).value.lower().split()
         progress = self.app.store.summary()
+        title_room = max(self.size.width - 30, 12) if self.narrow else None
         table.clear()
         for number, lesson in enumerate(self.app.lessons, 1):
             spec = lesson.spec
@@ -66,15 +97,15 @@ class CatalogueScreen(Screen):
             if not all(w in haystack for w in words):
                 continue
             done = progress.get(lesson.id)
-            table.add_row(
-                f"{number:02}",
-                spec.title,
-                _level(spec.level),
-                done.describe() if done else "not started",
-                key=lesson.id,
-            )
-        if selected is not None and selected in table.rows:
-            table.move_cursor(row=table.get_row_index(selected))
+            title = spec.title
+            if title_room and len(title) > title_room:
+                title = title[: title_room - 1] + "…"
+            cells = [f"{number:02}", title, *([] if self.narrow else [_level(spec.level)])]
+            cells.append(done.describe() if done else "not started")
+            table.add_row(*(Text(c) for c in cells), key=lesson.id)  # Text: never read as markup
+        if cursor is not None and cursor in table.rows:
+            table.move_cursor(row=table.get_row_index(cursor))
+        self.query_one("#course", Static).update(literal(self.app.course_progress(), "dim"))
         self.show_details()
 
     @property
@@ -88,11 +119,13 @@ class CatalogueScreen(Screen):
         lesson_id = self.selected
         details = self.query_one("#details", Static)
         if lesson_id is None:
-            details.update("No lesson matches the filter.")
+            details.update(literal("No lesson matches the filter (Esc clears it).", "dim"))
             return
         spec = self.app.lesson(lesson_id).spec
-        tags = f"\n[dim]tags: {escape(', '.join(spec.tags))}[/dim]" if spec.tags else ""
-        details.update(f"[b]{escape(spec.title)}[/b]\n{escape(spec.summary or '')}{tags}")
+        lines = [line((spec.title, "strong")), line(spec.summary or "")]
+        if spec.tags:
+            lines.append(line((f"tags: {', '.join(spec.tags)}", "dim")))
+        details.update(content(lines))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.refresh_rows()
@@ -114,7 +147,7 @@ class CatalogueScreen(Screen):
         if last and any(lesson.id == last for lesson in self.app.lessons):
             self.app.open(last)
         else:
-            self.notify("No lesson started yet: pick one and press Enter.")
+            self.notify("No lesson started yet: pick one and press Enter.", markup=False)
 
     def action_clear_filter(self) -> None:
         self.query_one(Input).value = ""
@@ -129,21 +162,21 @@ class CatalogueScreen(Screen):
             if yes:
                 self.app.store.reset(lesson_id)
                 self.refresh_rows()
-                self.notify(f"Progress of “{title}” reset.")
+                self.notify(f"Progress of “{title}” forgotten: it starts again from the first step.", markup=False)
 
-        self.app.push_screen(Confirm(f"Forget your progress in “{title}”?"), done)
+        self.app.push_screen(Confirm(f"Restart “{title}” from the first step? Your answers in it are forgotten."), done)
 
     def action_reset_all(self) -> None:
         def done(yes: bool | None) -> None:
             if yes:
                 self.app.store.reset()
                 self.refresh_rows()
-                self.notify("All progress reset.")
+                self.notify("All progress reset.", markup=False)
 
         self.app.push_screen(Confirm("Forget your progress in every lesson?"), done)
 
     def commands(self):
         yield SystemCommand("Open lesson", "Open the highlighted lesson", self.action_open)
         yield SystemCommand("Continue", "Reopen the last lesson at its step", self.action_continue)
-        yield SystemCommand("Reset lesson", "Forget the progress of the highlighted lesson", self.action_reset)
+        yield SystemCommand("Restart lesson", "Forget the progress of the highlighted lesson", self.action_reset)
         yield SystemCommand("Reset all progress", "Forget the progress of every lesson", self.action_reset_all)
