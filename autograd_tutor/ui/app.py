@@ -103,13 +103,13 @@ class TutorApp(App):
     def deliver_screenshot(self, filename=None, path=None, time_format=None) -> str | None:
         """Not in a lab session: it would write into the server's file system."""
         if self.lab:
-            self.notify("Screenshots are not available in a lab session.")
+            self.notify("Screenshots are not available in a lab session.", markup=False)
             return None
         return super().deliver_screenshot(filename, path, time_format)
 
     def open_url(self, url: str, *, new_tab: bool = True) -> None:
         """Not in a lab session: it would start a browser on the server."""
         if self.lab:
-            self.notify(f"Open {url} on your own computer.")
+            self.notify(f"Open {url} on your own computer.", markup=False)
             return
         super().open_url(url, new_tab=new_tab)

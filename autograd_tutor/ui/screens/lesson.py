@@ -88,6 +88,7 @@ class LessonScreen(ResponsiveScreen):
         yield TutorFooter()
 
     def on_mount(self) -> None:
+        self.app.store.save(self.session)  # opened: the lesson in progress, where the catalogue resumes
         self.query_one("#answer", Input).cursor_blink = self.app.blink
         self.render_step()
         self.watch(self.app, "engines_ready", self._engines_ready, init=False)

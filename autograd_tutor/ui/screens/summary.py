@@ -109,7 +109,7 @@ class SummaryScreen(ResponsiveScreen):
 
     def commands(self):
         if self.next is not None:
-            yield SystemCommand("Next lesson", f"Open “{self.next.title}”", self.action_next_lesson)
+            yield SystemCommand("Next lesson", "Open the next lesson of the course", self.action_next_lesson)
         yield SystemCommand("Lessons", "Back to the catalogue", self.action_lessons)
         yield SystemCommand("Save as a script", "Save the lesson's code as a .py file", lambda: self.action_save("py"))
         yield SystemCommand(
