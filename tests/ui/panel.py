@@ -15,8 +15,9 @@ def node_blocks(panel: str) -> dict[str, str]:
         text = raw.lstrip(" │├┤┼└┘┌┐─")
         head = next((m for m in MARKERS if text.startswith(m)), None)
         if head:
-            current = text[1:].strip().split(" ")[0]
-            blocks[current] = [text[1:].strip()]
+            rest = text[1:].lstrip(" │")  # lanes to the right of the node's own
+            current = rest.split(" ")[0]
+            blocks[current] = [rest]
         elif current is not None and not text.startswith("∂"):
             blocks[current].append(text.strip())
     return {name: " ".join(lines) for name, lines in blocks.items()}

@@ -50,7 +50,6 @@ class Tmux:
             time.sleep(0.1)
         raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.screen()}")
 
-
     def start(self, command: str) -> None:
         self.run("new-session", "-d", "-s", self.name, "-x", "80", "-y", "24", command)
 
