@@ -123,8 +123,7 @@ def test_keys_typed_while_torch_loads_are_kept(data_dir):
         assert not app.engines_ready
         await type_text(pilot, "16")
         await pilot.press("enter")
-        assert "judged as soon as torch is ready" in text_of(app, "#status")
-        assert app.screen.query_one("#answer", Input).value == "16"
+        assert "Noted: 16 (judged as soon as torch is ready)" in text_of(app, "#status")
         type(app).start_warm_up(app)
         await wait_until(pilot, lambda: app.engines_ready)
         await pilot.pause()
@@ -235,3 +234,31 @@ def test_two_hundred_by_fifty_shows_the_plot_beside_the_graph(data_dir):
         assert not screen.query_one("#function-plot").display
 
     play(app, scenario, size=(200, 50))
+
+
+def _burst(app, keys: str) -> None:
+    """Keys as a terminal delivers them when they come together: all at once, no waiting."""
+    from textual import events
+
+    names = {"⌫": ("backspace", None), "⏎": ("enter", "\r"), "←": ("left", None), "^": ("circumflex_accent", "^")}
+    for key in keys:
+        app._driver.send_message(events.Key(*names.get(key, (key, key))))
+
+
+def test_keys_that_come_together_keep_their_order(data_dir):
+    app = make_app(data_dir, open_lesson="chain-rule-sin-square")
+    app.start_warm_up = lambda: None  # as while torch loads: the keys queue up
+
+    async def scenario(pilot):
+        await pilot.pause()
+        _burst(app, "15⌫⌫x2←^")
+        await pilot.pause(0.3)
+        assert app.screen.query_one("#answer", Input).value == "x^2"
+        type(app).start_warm_up(app)
+        await wait_until(pilot, lambda: app.engines_ready)
+        await pilot.pause()
+        _burst(app, "⏎sin(y⌫16)⏎")
+        await wait_until(pilot, lambda: "Step 3 of 5" in text_of(app, "#step-title"))
+        assert [r.answer for r in app.screen.session.records[:2]] == ["x^2", "sin(16)"]
+
+    play(app, scenario, ready=False)

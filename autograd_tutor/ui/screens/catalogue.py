@@ -13,6 +13,7 @@ from ...present.spans import line
 from ..look import content, literal
 from ..widgets.footer import TutorFooter
 from ..widgets.title import TitleBar
+from ..widgets.typing import TypedInput
 from .confirm import Confirm
 from .responsive import NARROW, ResponsiveScreen
 
@@ -41,7 +42,7 @@ class CatalogueScreen(ResponsiveScreen):
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
-        yield Input(placeholder="type to filter lessons", id="filter")
+        yield TypedInput(placeholder="type to filter lessons", id="filter")
         yield Static(id="course", markup=False)
         yield DataTable(id="lessons", cursor_type="row", zebra_stripes=True)
         yield Static(id="details", markup=False)

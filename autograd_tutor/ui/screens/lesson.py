@@ -35,6 +35,7 @@ from ..widgets.footer import TutorFooter
 from ..widgets.graph import GraphView
 from ..widgets.plot import FunctionPlot
 from ..widgets.title import TitleBar
+from ..widgets.typing import TypedInput
 from .confirm import Confirm
 from .intro import IntroScreen
 from .responsive import ResponsiveScreen
@@ -60,7 +61,7 @@ class LessonScreen(ResponsiveScreen):
         super().__init__()
         self.lesson = lesson
         self.session = session or LessonSession(lesson, self.app.store.load(lesson.id))
-        self.pending: str | None = None  # an answer entered before torch was loaded
+        self.pending: list[str] = []  # answers entered (with Enter) before torch was loaded
         self.derivatives: dict[int, str | None] = {}  # revealed local steps' symbolic derivatives
         self.transient = False  # the feedback shows a verdict that editing the answer clears
         self.plot_toggled = False  # the plot key flips the default: shown in a wide terminal, else not
@@ -81,7 +82,7 @@ class LessonScreen(ResponsiveScreen):
                 yield Static(id="step-title", markup=False)
                 yield Markdown(id="prompt")
                 yield Static(id="formula", markup=False)
-                yield Input(id="answer", placeholder="your answer, then Enter")
+                yield TypedInput(id="answer", placeholder="your answer, then Enter")
                 yield Static(id="status", markup=False)
                 yield Static(id="feedback", markup=False)
                 yield Markdown(id="explain")
@@ -99,14 +100,10 @@ class LessonScreen(ResponsiveScreen):
         if not ready:
             return
         self.session.engine  # noqa: B018 - build the truths now, not on the first keystroke
-        answer = self.query_one("#answer", Input)
-        typed, self.pending = self.pending, None
-        self.render_step(keep=answer.value)
-        if typed is not None:
-            answer.value = typed
-            self.submit(typed)
-        elif answer.value.strip():
-            self.show_status(answer.value)
+        entered, self.pending = self.pending, []
+        self.render_step(keep=self.query_one("#answer", Input).value)
+        for text in entered:  # judged in order, as if torch had been there all along
+            self.submit(text)
 
     # --- drawing ----------------------------------------------------------------
 
@@ -169,15 +166,18 @@ class LessonScreen(ResponsiveScreen):
         self.show_status(event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        """The box is empty now (see TypedInput): what follows in it was typed after Enter."""
         text = event.value
+        answer = self.query_one("#answer", TypedInput)
         if not self.ready:
             if text.strip():
-                self.pending = text
+                self.pending.append(text)
                 status = self.query_one("#status", Static)
-                status.update(content([line(("Noted: your answer is judged as soon as torch is ready.", "dim"))]))
+                noted = ", ".join(self.pending)
+                status.update(content([line((f"Noted: {noted} (judged as soon as torch is ready)", "dim"))]))
             return
         if not self.session.is_open:
-            self.action_next(carry=text)  # typed ahead on a finished step: keep it for the next
+            self.action_next(carry=text + answer.value)  # typed ahead on a finished step: kept for the next
             return
         if not text.strip():
             status = self.query_one("#status", Static)
@@ -186,22 +186,29 @@ class LessonScreen(ResponsiveScreen):
         self.submit(text)
 
     def submit(self, text: str) -> None:
+        """Judge `text`. Right: what was typed behind it stays for the next step. Wrong: it
+        goes back in the box, to be corrected."""
         session = self.session
+        answer = self.query_one("#answer", TypedInput)
         verdict = session.submit(text)
         if verdict.status == "invalid":
-            self.show_status(text)
+            answer.put_back(text)
+            self.show_status(answer.value)
             return
         self.app.store.save(session)
         if not verdict.correct:
+            answer.put_back(text)
+            self.show_status(answer.value)
             self.show_feedback(verdict_lines(session, verdict, text), transient=True)
             return
         step = session.step
+        after = answer.value
         if not step.explain and step.kind != "run":  # nothing more to read here: move on
-            self.action_next()
+            self.action_next(carry=after)
             self.note = moved_on(text)
-            self.show_status("")
+            self.show_status(after)
         else:
-            self.render_step()  # stay: the explanation, or what the run did, comes first
+            self.render_step(keep=after)  # stay: the explanation, or what the run did, comes first
 
     # --- actions ----------------------------------------------------------------
 
