@@ -44,7 +44,8 @@ def plot_view(session: LessonSession) -> PlotView | None:
         def f(v: float) -> float:
             return float(evaluate(expr, {**env, moved: v}))
 
-        title, y_label = f"{node} as {moved} moves, the rest held", node
+        held = ", the rest held" if len(comp.args(node)) > 1 else ""
+        title, y_label = f"{node} as {moved} moves{held}", node
     else:
         moved, y_label = step.target, comp.output
 
@@ -54,11 +55,25 @@ def plot_view(session: LessonSession) -> PlotView | None:
         title = f"{comp.output} as {moved} moves"
     x0 = env[moved]
     y0 = _safe(f, x0)
-    reach = max(1.0, abs(x0) / 2)
-    xs = tuple(float(x) for x in numpy.linspace(x0 - reach, x0 + reach, POINTS))
+    xs, ys = _window(f, x0)
     done = session.record.status in ("solved", "revealed")
     slope = _truth(session) if done else None
-    return PlotView(title, moved, y_label, xs, tuple(_safe(f, x) for x in xs), (x0, y0), slope)
+    return PlotView(title, moved, y_label, xs, ys, (x0, y0), slope)
+
+
+def _window(f, x0: float) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Points around x0: half the value's size either side (at least 1), narrowed while the
+    function wiggles (it goes up and down more than twice its range), so a tangent means something."""
+    reach = max(1.0, abs(x0) / 2)
+    for _ in range(8):
+        xs = tuple(float(x) for x in numpy.linspace(x0 - reach, x0 + reach, POINTS))
+        ys = tuple(_safe(f, x) for x in xs)
+        finite = [y for y in ys if not math.isnan(y)]
+        travel = sum(abs(b - a) for a, b in zip(finite, finite[1:]))
+        if len(finite) < 2 or travel <= 2 * (max(finite) - min(finite)):
+            break
+        reach /= 2
+    return xs, ys
 
 
 def scalars(comp: Computation) -> bool:

@@ -171,3 +171,20 @@ def test_course_progress_next_lesson_and_where_to_resume():
     assert next_lesson(lessons, lessons[0].id) is lessons[1] and next_lesson(lessons, lessons[-1].id) is None
     assert resume_at(lessons, {}, None) == lessons[0].id
     assert resume_at(lessons, {}, lessons[4].id) == lessons[4].id
+
+
+def test_the_presenter_plain_mode_and_bounded_calls_need_no_ui():
+    """One presenter for every front end: nothing in it (or in --plain) imports Textual or rich."""
+    import ast
+    from pathlib import Path
+
+    import autograd_tutor
+
+    package = Path(autograd_tutor.__file__).parent
+    files = [*sorted((package / "present").glob("*.py")), package / "plain.py", package / "bounded.py"]
+    for file in files:
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                assert not any(n.split(".")[0] in ("textual", "rich") or ".ui" in n for n in names), file
+                assert not (isinstance(node, ast.ImportFrom) and node.level and (node.module or "").startswith("ui"))

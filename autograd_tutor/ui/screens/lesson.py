@@ -231,7 +231,7 @@ class LessonScreen(ResponsiveScreen):
         if session.step.kind == "local" and session.index not in self.derivatives:
             self.derivatives[session.index] = PENDING
             self.work_out_derivative(session.index)
-        self.render_step(keep=self.query_one("#answer", Input).value)
+        self.render_step()  # the attempt in the box is stale now: the answer is on the screen
 
     @work(thread=True, group="derivative", exit_on_error=False)
     def work_out_derivative(self, index: int) -> None:

@@ -36,7 +36,8 @@ def summary_markdown(view: SummaryView, course: str) -> str:
         lines.append("")
     lines += ["## The lesson in PyTorch", ""]
     for title, code in view.cells:
-        lines += [f"*{title}*", "", "```python", code, "```", ""]
+        lines += [f"*{title}*", ""] if len(view.cells) > 1 else []
+        lines += ["```python", code, "```", ""]
     return "\n".join(lines)
 
 
