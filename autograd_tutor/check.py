@@ -38,11 +38,11 @@ def _text(entry: object, index: int) -> str | None:
         raise ValueError(f"answer {index}: {err}") from None
 
 
-def play(lesson: Lesson, answers: list[str | None]) -> dict:
-    session = LessonSession(lesson)
+def play(lesson: Lesson, answers: list[str | None], variant: int = 0) -> dict:
+    session = LessonSession(lesson, variant=variant)
     rows = []
     for step, answer in zip(lesson.steps, answers):
-        feedback = ""
+        feedback, diagnosis = "", None
         if not step.takes_answer:
             verdict = "shown"
             if step.kind == "run":
@@ -51,7 +51,9 @@ def play(lesson: Lesson, answers: list[str | None]) -> dict:
             verdict = "skipped"
         else:
             result = session.submit(answer)
-            verdict, feedback = result.status, result.feedback
+            verdict, feedback, diagnosis = result.status, result.feedback, result.diagnosis
+            if step.kind == "run" and not feedback:
+                feedback = session.truth().message or ""
             if not result.correct:
                 session.reveal()
         rows.append(
@@ -63,9 +65,10 @@ def play(lesson: Lesson, answers: list[str | None]) -> dict:
                 "verdict": verdict,
                 "expected": session.expected(),
                 "feedback": feedback,
+                "diagnosis": diagnosis,
             }
         )
         session.advance()
     correct = sum(r["verdict"] == "correct" for r in rows)
     total = sum(s.takes_answer for s in lesson.steps)
-    return {"lesson": lesson.id, "correct": correct, "total": total, "steps": rows}
+    return {"lesson": lesson.id, "variant": session.variant, "correct": correct, "total": total, "steps": rows}

@@ -24,6 +24,11 @@ exit status: 0 all correct, 1 some not, 2 the lesson (or answers file) is invali
   autograd-tutor validate my-lesson.yaml --format json
 problems are printed as FILE:LINE:COL: error|warning: message
 exit status: 0 no errors (warnings allowed), 1 at least one error""",
+    "try": """examples:
+  autograd-tutor try lessons/03-chain-rule.yaml 4 "2*x*cos(x**2)" "cos(x**2)" "2*x"
+  autograd-tutor try lesson.yaml 2 "x+4" --variant 3 --json
+STEP is the step's index as `steps` lists it (from 0); each answer is judged as
+the app would judge it there, and printed with its verdict, diagnosis and feedback""",
     "steps": """examples:
   autograd-tutor steps lessons/02-chain-rule.yaml
   autograd-tutor steps lessons/02-chain-rule.yaml --json""",
@@ -41,12 +46,13 @@ the app reloads the lesson on every save and stays on the same step""",
 }
 
 
-COMMANDS = ("check", "validate", "steps", "schema", "new", "preview", "serve", "lab", "report")
+COMMANDS = ("check", "validate", "steps", "try", "schema", "new", "preview", "serve", "lab", "report")
 
 APP_EPILOG = """commands (each has --help):
   check      play a lesson headlessly with answers from a file
   validate   check lesson files and report every problem at FILE:LINE:COL
   steps      list a lesson's steps
+  try        judge answers to one step, as the app would
   schema     print the JSON Schema of the lesson format
   new        write a new lesson from a template
   preview    open a lesson in the app, reloaded on every save
@@ -111,6 +117,13 @@ def _command(argv: list[str]) -> int:
     p.add_argument("lesson", help="a lesson file")
     p.add_argument("--answers", required=True, metavar="FILE", help="a YAML list with one answer per step")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--variant", type=int, default=0, metavar="K", help="play variant K (default 0: as authored)")
+    p = command("try", "judge answers to one step of a lesson, as the app would")
+    p.add_argument("lesson", help="a lesson file")
+    p.add_argument("step", type=int, help="the step's index, from 0, as `steps` lists it")
+    p.add_argument("answers", nargs="+", metavar="ANSWER", help="answers to judge")
+    p.add_argument("--variant", type=int, default=0, metavar="K", help="variant K (default 0: the authored values)")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
     p = command("validate", "check lesson files and report every problem at FILE:LINE:COL")
     p.add_argument("paths", nargs="+", metavar="PATH", help="lesson files or directories")
     p.add_argument(
@@ -134,12 +147,13 @@ def _command(argv: list[str]) -> int:
 
     add_commands(sub)  # serve, lab, report (each sets its own handler)
 
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_answers_as_text(argv))
     try:
         handlers = {
             "check": _check,
             "validate": _validate,
             "steps": _steps,
+            "try": _try,
             "schema": _schema,
             "new": _new,
             "preview": _preview,
@@ -147,6 +161,20 @@ def _command(argv: list[str]) -> int:
         return (getattr(args, "handler", None) or handlers[args.command])(args)
     except BrokenPipeError:
         return 0
+
+
+def _answers_as_text(argv: list[str]) -> list[str]:
+    """`try`'s answers may start with a minus (`-t/p`, `-7.7`): argparse would read them
+    as options, so they get a leading space, which the answer parser ignores."""
+    if argv[:1] != ["try"]:
+        return argv
+    options = {"--json", "--variant", "-h", "--help"}
+    out, after_variant = [], False
+    for arg in argv:
+        protect = arg.startswith("-") and arg not in options and not after_variant and arg != "--"
+        out.append(" " + arg if protect else arg)
+        after_variant = arg == "--variant"
+    return out
 
 
 def _load_or_report(path: str):
@@ -213,7 +241,10 @@ def _check(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"{args.answers}: error: {err}", file=sys.stderr)
         return 2
-    report = play(lesson, answers)
+    if args.variant < 0:
+        print(f"autograd-tutor check: --variant must be 0 or more, not {args.variant}", file=sys.stderr)
+        return 2
+    report = play(lesson, answers, args.variant)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, allow_nan=False))
     else:
@@ -226,6 +257,47 @@ def _check(args: argparse.Namespace) -> int:
                 print(f"       {step['feedback']}")
         print(f"{report['correct']}/{report['total']} correct")
     return 0 if report["correct"] == report["total"] else 1
+
+
+def _try(args: argparse.Namespace) -> int:
+    from .session import LessonSession
+
+    lesson = _load_or_report(args.lesson)
+    if lesson is None:
+        return 2
+    if not 0 <= args.step < len(lesson.steps) or not lesson.steps[args.step].takes_answer:
+        asked = [str(s.index) for s in lesson.steps if s.takes_answer]
+        message = f"autograd-tutor try: step {args.step} takes no answer (steps that do: {', '.join(asked)})"
+        print(message, file=sys.stderr)
+        return 2
+    session = LessonSession(lesson, variant=max(args.variant, 0))
+    while session.index < args.step:
+        session.advance()
+    rows = []
+    for answer in (a.strip() for a in args.answers):
+        verdict = session.check(answer)
+        rows.append(
+            {
+                "answer": answer,
+                "verdict": verdict.status,
+                "diagnosis": verdict.diagnosis,
+                "feedback": verdict.feedback,
+                "read_as": verdict.read_as,
+            }
+        )
+    step = lesson.steps[args.step]
+    if args.json:
+        report = {"step": args.step, "variant": session.variant, "expected": session.expected(), "answers": rows}
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        target = json.dumps(step.target_json(), ensure_ascii=False)
+        print(f"step {args.step} ({step.kind} {target}), variant {session.variant}: torch says {session.truth().text}")
+        for row in rows:
+            tag = f" [{row['diagnosis']}]" if row["diagnosis"] else ""
+            print(f"  {row['verdict']:<8}{tag} {row['answer']}")
+            if row["feedback"]:
+                print(f"           {row['feedback']}")
+    return 0
 
 
 def _schema(args: argparse.Namespace) -> int:

@@ -64,11 +64,11 @@ class PlainTutor:
 
     def play(self, lesson: Lesson) -> Lesson | None:
         """Play `lesson`; returns the lesson to play next (None: back to the list)."""
-        session = LessonSession(lesson, self.store.load(lesson.id))
+        session = LessonSession(lesson, self.store.load(lesson.id), seed=self.store.seed)
         place = [x.id for x in self.lessons].index(lesson.id) + 1
         self.write(f"\n{lesson.title} (lesson {place} of {len(self.lessons)})")
-        if lesson.spec.intro and not any(r.done for r in session.records):
-            self.say(lesson.spec.intro)
+        if session.intro and not any(r.done for r in session.records):
+            self.say(session.intro)
         self.write(HELP)
         self.write("Loading torch…")
         session.engine  # noqa: B018 - import torch before the first question
@@ -125,7 +125,7 @@ class PlainTutor:
             elif command in (":g", ":graph"):
                 self.graph(session)
             elif command in (":i", ":intro"):
-                self.say(session.lesson.spec.intro or "This lesson has no introduction.")
+                self.say(session.intro or "This lesson has no introduction.")
             elif command.startswith(":"):
                 self.write(HELP)
             elif not open_:
@@ -139,8 +139,8 @@ class PlainTutor:
                 self.store.save(session)
                 self.write(plain(verdict_lines(session, verdict, text)))
                 if verdict.correct:
-                    if session.step.explain:
-                        self.say(session.step.explain)
+                    if session.explanation:
+                        self.say(session.explanation)
                     return "next"
 
     def hint(self, session: LessonSession) -> None:

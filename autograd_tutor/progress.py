@@ -96,6 +96,18 @@ class ProgressStore:
         _use_wal(self._db)
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        self.data_dir = data_dir
+
+    @property
+    def seed(self) -> str:
+        """Whose variants: in a lab the student's name, else this installation's seed."""
+        if self._seed is None:
+            from .variants import installation_seed
+
+            self._seed = installation_seed(self.data_dir)
+        return self._seed
+
+    _seed: str | None = None
 
     @classmethod
     def for_student(cls, data_dir: Path, student: str) -> ProgressStore:
@@ -109,7 +121,9 @@ class ProgressStore:
             raise PermissionError(f"{directory} is not a directory owned by this user")
         if stat.S_IMODE(info.st_mode) != 0o700:
             os.chmod(directory, 0o700)
-        return cls(directory, student)
+        store = cls(directory, student)
+        store._seed = student
+        return store
 
     def _transaction(self):
         return _Transaction(self._db)

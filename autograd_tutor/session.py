@@ -9,20 +9,26 @@ torch is imported only when the first answer needs it (see `engine`).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .engine.graph import Engine
+import numpy as np
+
 from .engine.live import LiveState, Observation, RunResult, TensorFacts
+from .engine.sampling import Engine, TestPoints, variant_inputs
 from .expr.display import format_value
-from .expr.evaluate import Value
-from .grade.compare import Tolerance
-from .grade.grader import BehaviourQuestion, MathQuestion, Verdict
-from .lesson.computation import Edge
+from .expr.evaluate import Value, evaluate
+from .grade.compare import Tolerance, scale
+from .grade.grader import BehaviourQuestion, Given, MathQuestion
+from .grade.verdict import Verdict
+from .lesson.computation import Computation, Edge
 from .lesson.loader import Lesson
 from .lesson.steps import Step
+from .variants import choose_variant
 
-STATE_VERSION = 1
+STATE_VERSION = 2
+FLOOR = 1e-3  # the default tolerance's smallest scale, relative to the lesson's largest truth
 SYMBOLIC_SECONDS = 3.0  # the longest sympy may take to write a derivative; then the numbers stand alone
 
 
@@ -77,15 +83,29 @@ class Reveal:
 
 
 class LessonSession:
-    def __init__(self, lesson: Lesson, state: dict | None = None):
+    def __init__(self, lesson: Lesson, state: dict | None = None, *, variant: int | None = None, seed: str = ""):
+        """`variant`: play this variant; else the saved one, else the learner's own
+        (chosen from `seed` when the lesson has `variants: true`, else 0)."""
         self.lesson = lesson
-        self.comp = lesson.computation
         self.steps: list[Step] = lesson.steps
-        self.tol = Tolerance(*lesson.spec.tolerances())
-        self._engine: Engine | None = None
+        self.seed = seed
+        self.round = 0  # restarts so far: each gives a lesson with variants new numbers
+        saved = state if state and state.get("lesson") == lesson.id else None
+        if variant is None:
+            variant = saved.get("variant") if saved and isinstance(saved.get("variant"), int) else None
+        self._use_variant(choose_variant(lesson, seed, 0) if variant is None else variant)
         self._reset()
-        if state:
-            self._restore(state)
+        if saved:
+            self._restore(saved)
+
+    def _use_variant(self, variant: int) -> None:
+        inputs = variant_inputs(self.lesson.computation, self.lesson.id, variant) if variant else None
+        if variant and inputs is None:
+            variant, inputs = 0, None  # no finite draw: the authored numbers
+        self.variant = variant
+        self.comp: Computation = self.lesson.computation.at(inputs) if inputs else self.lesson.computation
+        self._engine: Engine | None = None
+        self._tol: Tolerance | None = None
 
     def _reset(self) -> None:
         self.index = 0
@@ -102,8 +122,26 @@ class LessonSession:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = Engine(self.comp)
+            cache = self.lesson.cache
+            if "points" not in cache:
+                cache["points"] = TestPoints(self.lesson.computation, self.lesson.id)
+            self._engine = Engine(self.comp, cache["points"])
         return self._engine
+
+    @property
+    def tol(self) -> Tolerance:
+        """The lesson's tolerance (the default one scaled to this variant's truths)."""
+        if self._tol is None:
+            spec = self.lesson.spec
+            rtol, atol = spec.tolerances()
+            if spec.tolerance is not None:
+                self._tol = Tolerance(rtol, atol)
+            else:
+                truth = self.engine.truth
+                gradients = [g for n, g in truth.gradients.items() if n != self.comp.output]  # not d out/d out = 1
+                largest = scale([*truth.values.values(), *gradients])
+                self._tol = Tolerance(rtol, atol, scaled=True, floor=FLOOR * largest)
+        return self._tol
 
     def _sync(self, upto: int) -> None:
         """Give every step up to `upto` its effect: runs performed, predictions observed."""
@@ -146,22 +184,37 @@ class LessonSession:
         """Every step has been answered, revealed, skipped or shown."""
         return all(r.done for r in self.records)
 
+    def hidden(self, index: int) -> frozenset[str]:
+        """The nodes whose values the learner has not been shown at step `index`:
+        those defined after the one it asks about, and those a later step asks for."""
+        step = self.steps[index]
+        asked = step.definition.asked_node(step.target)
+        nodes = list(self.comp.nodes)
+        later = set(nodes[nodes.index(asked) :]) if asked in self.comp.nodes else set(nodes)
+        for other in self.steps[index:]:
+            node = other.definition.asked_node(other.target)
+            if node is not None and other.takes_answer:
+                later.add(node)
+        return frozenset(later)
+
     def question(self, index: int | None = None) -> MathQuestion | BehaviourQuestion:
         index = self.index if index is None else index
         if index not in self._questions:
             step = self.steps[index]
-            if step.kind in ("forward", "local", "gradient"):
-                q: MathQuestion | BehaviourQuestion = MathQuestion(
-                    step, self.comp, self.engine, self.tol, step.mistakes
-                )
-            elif step.kind == "run":
+            source = step.definition.source
+            hidden = self.hidden(index) if step.definition.asks_value else frozenset()
+            if source == "graph":
+                q: MathQuestion | BehaviourQuestion = MathQuestion(step, self.engine, self.tol, hidden=hidden)
+            elif step.kind == "run" and step.takes_answer:
                 self._sync(index)
                 q = BehaviourQuestion(step, self._runs[index].outcome, self.tol, mistakes=step.mistakes)
             elif step.kind == "predict":
                 self._sync(index)
                 seen = self._observed[index]  # the state as it was at this step, however we came back to it
                 known = [*self.comp.inputs, *self.comp.nodes]
-                q = BehaviourQuestion(step, seen.value, self.tol, known, seen.values, step.mistakes, seen.backwards)
+                q = BehaviourQuestion(
+                    step, seen.value, self.tol, known, seen.values, step.mistakes, seen.backwards, hidden
+                )
             else:
                 raise ValueError(f"step {index} ({step.kind}) takes no answer")
             self._questions[index] = q
@@ -170,13 +223,22 @@ class LessonSession:
     def expected(self, index: int | None = None) -> Any:
         """The truth of a step as JSON: a number, a list, a string or null."""
         index = self.index if index is None else index
-        if self.steps[index].kind == "explain":
-            return None
-        return _json(self.question(index).expected)
+        step = self.steps[index]
+        if step.kind == "explain" or (step.kind == "run" and not step.takes_answer):
+            return self.run_result(index).outcome if step.kind == "run" else None
+        return to_json(self.question(index).expected)
+
+    def given(self) -> Given:
+        """The learner's own answers to the local steps, for carried-forward diagnoses."""
+        found: Given = {}
+        for step, record in zip(self.steps, self.records):
+            if step.kind == "local" and record.answer is not None:
+                found[tuple(step.target)] = (step.index, record.answer)
+        return found
 
     def check(self, text: str) -> Verdict:
         """Judge an answer to the current step without recording it (live, while typing)."""
-        return self.question().grade(text)
+        return self.question().grade(text, self.given())
 
     def submit(self, text: str) -> Verdict:
         """Judge and record an answer to the current step."""
@@ -202,7 +264,7 @@ class LessonSession:
 
     def hints(self, index: int | None = None) -> tuple[str, ...]:
         step = self.steps[self.index if index is None else index]
-        return step.hints or _default_hints(step, self)
+        return tuple(self.text(h) for h in step.hints) or _default_hints(step, self)
 
     def reveal(self, *, derivative: bool = True) -> Reveal:
         """Show the truth of the current step; it then counts as revealed, not solved."""
@@ -219,7 +281,7 @@ class LessonSession:
         if step.kind == "explain":
             return Reveal(None, "")
         expected = self.expected(index)
-        if step.kind in ("forward", "local", "gradient"):
+        if step.definition.source == "graph":
             q = self.question(index)
             native = q.native
             differs = self.comp.dtype != "float64" and format_value(native) != format_value(q.expected)
@@ -233,12 +295,7 @@ class LessonSession:
             message = next((r.error for r in result.results if r.error), None)
             return Reveal(expected, result.outcome, answer=step.answer, message=message)
         observation = self._observed[index]
-        return Reveal(
-            expected,
-            format_value(observation.value),
-            answer=step.answer,
-            message=observation.warning,
-        )
+        return Reveal(expected, format_value(observation.value), answer=step.answer, message=observation.warning)
 
     def derivative(self, index: int | None = None) -> str | None:
         """A local step's symbolic derivative, or None: no per-element form, or sympy took
@@ -268,6 +325,51 @@ class LessonSession:
         self._sync(index)
         return self._runs[index]
 
+    # --- numbers in prose ---------------------------------------------------------
+
+    _PLACEHOLDER = re.compile(r"\{\{([^{}]*)\}\}|\{(grad:)?([A-Za-z_]\w*)\}")
+
+    def text(self, raw: str | None) -> str:
+        """Prose with `{name}` as this variant's value and `{grad:name}` as the
+        gradient of the output; `{{name}}` writes `{name}`; anything else as written."""
+        if not raw or "{" not in raw:
+            return raw or ""
+        names = (*self.comp.inputs, *self.comp.nodes)
+
+        def fill(m: re.Match) -> str:
+            if m.group(1) is not None:
+                return "{" + m.group(1) + "}"
+            grad, name = m.group(2), m.group(3)
+            if name not in names:
+                return m.group(0)
+            if grad:
+                return format_value(self.engine.native.gradients[name])
+            return format_value(self._values()[name])
+
+        return self._PLACEHOLDER.sub(fill, raw)
+
+    def _values(self) -> dict[str, Any]:
+        """Every value, as the tutor shows it: torch's in the lesson's dtype once
+        torch is loaded; until then our float64 evaluation."""
+        if self._engine is not None:
+            return self._engine.native.values
+        values: dict[str, Any] = dict(self.comp.inputs)
+        for name, expr in self.comp.nodes.items():
+            values[name] = evaluate(expr, values)
+        return values
+
+    @property
+    def prompt(self) -> str:
+        return self.text(self.step.prompt)
+
+    @property
+    def explanation(self) -> str | None:
+        return self.text(self.step.explain) if self.step.explain else None
+
+    @property
+    def intro(self) -> str | None:
+        return self.text(self.lesson.spec.intro) if self.lesson.spec.intro else None
+
     # --- moving through the lesson --------------------------------------------
 
     def advance(self) -> bool:
@@ -291,6 +393,10 @@ class LessonSession:
         return True
 
     def restart(self) -> None:
+        """Start again; a lesson with variants gets new numbers."""
+        if self.lesson.spec.variants:
+            self.round += 1
+            self._use_variant(choose_variant(self.lesson, self.seed, self.round))
         self._reset()
 
     # --- scores and state -----------------------------------------------------
@@ -318,26 +424,33 @@ class LessonSession:
         return {
             "version": STATE_VERSION,
             "lesson": self.lesson.id,
+            "variant": self.variant,
+            "round": self.round,
             "index": self.index,
             "records": [asdict(r) for r in self.records],
-            "steps": [_identity(s) for s in self.steps],
+            "steps": [s.identity for s in self.steps],
         }
 
     def _restore(self, state: dict) -> None:
-        """Resume from `to_state()`. If the lesson was edited since, a record is
-        kept only where the step at its place is still the same step."""
-        if state.get("version") != STATE_VERSION or state.get("lesson") != self.lesson.id:
+        """Resume from `to_state()`. If the lesson was edited since, each record
+        goes back to the step with the same identity (its kind and target, or its
+        authored id), wherever that step now is; the place is kept by identity too."""
+        if state.get("version") not in (1, STATE_VERSION):
             return
         try:
-            saved = list(zip(state["records"], state["steps"], strict=True))
-            records = [(StepRecord(**raw), identity) for raw, identity in saved]
+            identities = state["steps"] if state["version"] == STATE_VERSION else _from_v1(state["steps"])
+            saved = list(zip(state["records"], identities, strict=True))
+            records = [(StepRecord(**raw), _key(identity)) for raw, identity in saved]
             index = int(state["index"])
+            self.round = int(state.get("round", 0))
         except (KeyError, TypeError, ValueError):
             return  # a state this version cannot read: start afresh rather than guess
-        for i, (record, identity) in enumerate(records[: len(self.steps)]):
-            if identity == _identity(self.steps[i]):
-                self.records[i] = record
-        self.index = min(max(index, 0), len(self.steps) - 1)
+        where = {_key(s.identity): s.index for s in self.steps}
+        for record, key in records:
+            if key in where:
+                self.records[where[key]] = record
+        current = records[index][1] if 0 <= index < len(records) else None
+        self.index = where.get(current, min(max(index, 0), len(self.steps) - 1))
 
     def facts(self, index: int | None = None) -> Facts:
         """What the graph may show at step `index` (torch is loaded for it)."""
@@ -351,15 +464,28 @@ class LessonSession:
         )
 
 
-def _identity(step: Step) -> list:
-    """What makes a step the same step across edits of its lesson."""
-    return [step.kind, step.target_json(), step.prompt]
+def _from_v1(identities: list) -> list:
+    """Version 1 named a step by [kind, target, prompt]: [kind, target, occurrence] now."""
+    seen: dict[str, int] = {}
+    found = []
+    for kind, target, _prompt in identities:
+        key = repr((kind, target))
+        found.append([kind, target, seen.get(key, 0)])
+        seen[key] = seen.get(key, 0) + 1
+    return found
 
 
-def _json(value: Any) -> Any:
+def _key(identity: Any) -> str:
+    """An identity as a dict key (saved identities come back from JSON as lists)."""
+    return repr(identity)
+
+
+def to_json(value: Any) -> Any:
     """A truth as JSON; JSON has no inf or nan, so those are written as strings."""
-    if isinstance(value, tuple):
-        return [_json(v) for v in value]
+    if isinstance(value, np.ndarray | np.floating):
+        value = np.asarray(value).tolist()
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)  # "inf", "-inf", "nan"
     return value
@@ -374,6 +500,13 @@ def _default_hints(step: Step, session: LessonSession) -> tuple[str, ...]:
         return (
             f"Differentiate {of} with respect to {wrt} alone; every other argument is a constant here.",
             "Use the rule for the outermost operation of the expression.",
+        )
+    if step.kind == "backprop":
+        of, wrt = step.target
+        return (
+            f"The answer has the shape of {wrt}: check the shapes of each factor you multiply.",
+            f"Write the local rule of {of}'s operation and multiply by grad_{of} so the shapes fit"
+            " (matmul: X @ W gives transpose(X) @ grad for W, and grad @ transpose(W) for X).",
         )
     if step.kind == "gradient":
         return (

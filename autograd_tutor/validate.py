@@ -1,15 +1,24 @@
 """`validate`: every check of the lesson format, including the ones that need
 torch (values finite in the lesson's dtype, model answers judged correct,
-listed mistakes judged wrong), each reported at its place in the file."""
+listed mistakes judged wrong, the lesson's own tests), each reported at its
+place in the file. A lesson with `variants: true` is played on variants 0 to
+19, and a problem names the variant and its input values."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .expr.evaluate import is_finite
+import numpy as np
+
+from .engine.sampling import variant_inputs
+from .expr.display import format_value
+from .expr.evaluate import EvalError, evaluate, is_finite
+from .expr.parser import ParseError
+from .grade.grader import MathQuestion
 from .lesson.loader import Lesson, library
 from .lesson.problems import Problem
 from .session import LessonSession
+from .variants import COUNT
 
 
 def validate(paths: list[str | Path]) -> list[Problem]:
@@ -19,18 +28,38 @@ def validate(paths: list[str | Path]) -> list[Problem]:
     return problems
 
 
+def check_lesson(lesson: Lesson) -> list[Problem]:
+    """Play the lesson (each of its variants), judging each model answer and each
+    listed mistake, then run its tests."""
+    problems = _check_variant(lesson, 0)
+    if problems:
+        return problems
+    problems += _run_tests(lesson)
+    if lesson.spec.variants:
+        reported: set[tuple] = set()
+        for k in range(1, COUNT):
+            for problem in _check_variant(lesson, k):
+                place = (problem.line, problem.col)
+                if place not in reported:
+                    reported.add(place)
+                    problems.append(problem)
+    return problems
+
+
 def _finite(truth: object) -> bool:
     """Whether a learner can type this truth (words and None always can)."""
-    return not isinstance(truth, float | tuple) or is_finite(truth)
+    return not isinstance(truth, np.ndarray | float) or is_finite(truth)
 
 
-def check_lesson(lesson: Lesson) -> list[Problem]:
-    """Play the lesson once, judging each model answer and each listed mistake."""
+def _check_variant(lesson: Lesson, k: int) -> list[Problem]:
     at = lesson.source.at
-    session = LessonSession(lesson)
+    if k and variant_inputs(lesson.computation, lesson.id, k) is None:
+        return [at(("variants",), f"variant {k}: no draw of the inputs keeps every value finite; narrow `sample`")]
+    session = LessonSession(lesson, variant=k)
+    where = _variant_words(session) if k else ""
     engine = session.engine
     problems = [
-        at(("nodes", name), f"{name} is not finite in {lesson.computation.dtype} ({value})")
+        at(("nodes", name), f"{where}{name} is not finite in {lesson.computation.dtype} ({format_value(value)})")
         for name, value in engine.native.values.items()
         if name in lesson.computation.nodes and not is_finite(value)
     ]
@@ -38,12 +67,12 @@ def check_lesson(lesson: Lesson) -> list[Problem]:
         return problems
     unanswerable: set[tuple] = set()  # places already reported, once each
     for step in lesson.steps:
-        if step.kind in ("forward", "local", "gradient", "predict") and not _finite(session.question().expected):
-            where = step.path or ("nodes", step.target if step.kind == "forward" else lesson.computation.output)
-            if where not in unanswerable:
-                unanswerable.add(where)
-                message = f"the truth of this {step.kind} step is not finite ({session.expected()}): no answer can"
-                problems.append(at(where, message + " match it; choose other input values"))
+        if step.takes_answer and step.kind != "run" and not _finite(session.question().expected):
+            place = step.path or ("nodes", step.target if step.kind == "forward" else lesson.computation.output)
+            if place not in unanswerable:
+                unanswerable.add(place)
+                message = f"{where}the truth of this {step.kind} step is not finite ({session.expected()}): no answer"
+                problems.append(at(place, message + " can match it; choose other input values"))
             session.advance()
             continue
         if step.takes_answer:
@@ -51,16 +80,63 @@ def check_lesson(lesson: Lesson) -> list[Problem]:
             if step.answer is not None:
                 verdict = question.grade(step.answer)
                 if not verdict.correct:
-                    why = f": {verdict.feedback}" if verdict.feedback else ""
-                    problems.append(at((*step.path, "answer"), f"the model answer is judged {verdict.status}{why}"))
+                    message = _model_answer_problem(session, step.answer, verdict)
+                    problems.append(at((*step.path, "answer"), where + message))
             for j, mistake in enumerate(step.mistakes):
                 verdict = question.grade(mistake.answer)
-                where = (*step.path, "mistakes", j, "answer")
+                place = (*step.path, "mistakes", j, "answer")
                 if verdict.status != "wrong":
                     why = f": {verdict.feedback}" if verdict.status == "invalid" else ""
-                    problems.append(at(where, f"this mistake is judged {verdict.status}, not wrong{why}"))
-                elif verdict.feedback != mistake.feedback:
+                    problems.append(at(place, f"{where}this mistake is judged {verdict.status}, not wrong{why}"))
+                elif verdict.feedback != mistake.feedback and not k:
                     message = f"this feedback is never shown: the answer gets {verdict.feedback!r} instead"
-                    problems.append(at(where, message, "warning"))
+                    problems.append(at(place, message, "warning"))
         session.advance()
+    return problems
+
+
+def _variant_words(session: LessonSession) -> str:
+    values = ", ".join(f"{n} = {format_value(v)}" for n, v in session.comp.inputs.items())
+    return f"variant {session.variant} ({values}): "
+
+
+def _model_answer_problem(session: LessonSession, answer: str, verdict) -> str:
+    """`model answer 3*x gives 6 at x = 2; torch says 12`, or why it cannot be read."""
+    if verdict.status == "invalid":
+        return f"the model answer is judged invalid: {verdict.feedback}"
+    question = session.question()
+    truth = format_value(question.expected)
+    if not isinstance(question, MathQuestion):
+        return f"the model answer is judged wrong: {verdict.feedback}; torch says {truth}"
+    try:
+        value = format_value(evaluate(question.parse(answer), question.env(question.points[0])))
+    except (ParseError, EvalError):
+        return f"the model answer is judged wrong: {verdict.feedback}; torch says {truth}"
+    inputs = ", ".join(f"{n} = {format_value(v)}" for n, v in session.comp.inputs.items())
+    head = f"the model answer is judged wrong: {answer} gives {value} at {inputs}"
+    if value == truth or verdict.diagnosis == "coincidence":
+        return f"{head}, but not at other values: {verdict.feedback}"
+    return f"{head}; torch says {truth}"
+
+
+def _run_tests(lesson: Lesson) -> list[Problem]:
+    """The lesson's own tests: each answer judged as it says, at its step."""
+    problems = []
+    for j, test in enumerate(lesson.spec.tests):
+        session = LessonSession(lesson)
+        while session.index < test.step and session.advance():
+            pass
+        verdict = session.question().grade(test.answer, session.given())
+        got = f"{verdict.status}" + (f" ({verdict.diagnosis})" if verdict.diagnosis else "")
+        if verdict.status != test.expect:
+            message = f"test: {test.answer!r} at step {test.step} is judged {got}, not {test.expect}"
+        elif test.diagnosis is not None and verdict.diagnosis != test.diagnosis:
+            message = (
+                f"test: {test.answer!r} at step {test.step} gets diagnosis {verdict.diagnosis}, not {test.diagnosis}"
+            )
+        else:
+            continue
+        if verdict.feedback:
+            message += f": {verdict.feedback}"
+        problems.append(lesson.source.at(("tests", j), message))
     return problems

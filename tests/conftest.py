@@ -14,17 +14,19 @@ from autograd_tutor.lesson.loader import Lesson, load, loads
 from autograd_tutor.session import LessonSession
 
 TESTS = Path(__file__).parent
-LESSONS = TESTS / "lessons"
+LESSONS = TESTS / "lessons"  # the fixtures of format 1 (the UI tests' catalogue)
+TENSORS = TESTS / "tensors"  # the fixtures of format 1.1: matrices, backprop, grad_output, variants
 BROKEN = TESTS / "broken"
 COMMAND = Path(sys.executable).parent / "autograd-tutor"
 
 
 @cache
 def load_fixture(name: str) -> Lesson:
-    """A fixture lesson of tests/lessons by file stem (`chain`, `neuron-1`, ...).
+    """A fixture lesson of tests/lessons or tests/tensors by file stem (`chain`, `linear-layer`, ...).
 
     Lessons are immutable, so one load is shared; sessions are not: make a new one."""
-    return load(LESSONS / f"{name}.yaml")
+    file = LESSONS / f"{name}.yaml"
+    return load(file if file.exists() else TENSORS / f"{name}.yaml")
 
 
 def lesson_text(text: str, file: str = "<lesson>") -> Lesson:

@@ -15,7 +15,7 @@ from conftest import BROKEN, LESSONS
 
 from autograd_tutor.cli import main
 
-STEP_KEYS = {"index", "kind", "target", "answer", "verdict", "expected", "feedback"}
+STEP_KEYS = {"index", "kind", "target", "answer", "verdict", "expected", "feedback", "diagnosis"}
 
 
 def answers_file(tmp_path: Path, answers: list, name: str = "answers.yaml") -> Path:
@@ -44,7 +44,7 @@ def test_check_json_through_the_installed_command(tmp_path, cli):
     result = cli("check", LESSONS / "chain.yaml", "--answers", answers, "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert set(report) == {"lesson", "correct", "total", "steps"}
+    assert set(report) == {"lesson", "variant", "correct", "total", "steps"}
     assert report["lesson"] == "chain-rule-sin-square"
     assert (report["correct"], report["total"]) == (5, 5)
     assert report["steps"][0] == {
@@ -55,6 +55,7 @@ def test_check_json_through_the_installed_command(tmp_path, cli):
         "verdict": "correct",
         "expected": 16.0,
         "feedback": "",
+        "diagnosis": None,
     }
     assert [s["target"] for s in report["steps"]] == ["y", "z", ["z", "y"], ["y", "x"], "x"]
     assert report["steps"][4]["expected"] == pytest.approx(-7.6613, abs=5e-5)
@@ -145,7 +146,7 @@ def test_check_text_output(tmp_path, capsys):
     assert main(["check", str(LESSONS / "chain.yaml"), "--answers", str(answers)]) == 1
     out = capsys.readouterr().out
     assert "3/5 correct" in out
-    assert "Check the sign" in out
+    assert "The derivative of sin is cos, not −cos." in out
 
 
 def test_check_exit_2_for_an_invalid_lesson(tmp_path, capsys):

@@ -246,7 +246,7 @@ def test_turning_tracking_off_raises_the_notebook_error():
     for step in les.steps:
         if step.kind != "run" or session.truth(step.index).expected != "error":
             continue
-        ops = {op.op if op.arg != "no_grad" else "no_grad" for op in step.target}
+        ops = {"no_grad" if getattr(op, "forward", None) == "no_grad" else op.key for op in step.target}
         assert NO_GRAPH in session.truth(step.index).message
         kinds |= ops & {"requires_grad", "detach", "no_grad"}
     assert kinds == {"requires_grad", "detach", "no_grad"}

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
-from conftest import LESSONS, lesson_text, load_fixture
+from conftest import LESSONS, TENSORS, lesson_text, load_fixture
 
-from autograd_tutor.engine.graph import Engine, analyse, grad_fn_names, local_factor
+from autograd_tutor.engine.graph import analyse, grad_fn_names, local_factor
+from autograd_tutor.engine.sampling import POINTS, Engine, TestPoints
 from autograd_tutor.expr.evaluate import is_finite
 from autograd_tutor.grade import chain
 
-FIXTURES = sorted(p.stem for p in LESSONS.glob("*.yaml"))
+FIXTURES = sorted(p.stem for p in (*LESSONS.glob("*.yaml"), *TENSORS.glob("*.yaml")))
 
 
 @pytest.fixture(scope="module")
@@ -22,10 +24,8 @@ def engines() -> dict[str, Engine]:
 
 
 def r4(value):
-    """Rounded to 4 decimals, as the notebooks print."""
-    if isinstance(value, tuple):
-        return tuple(r4(v) for v in value)
-    return round(value, 4)
+    """Rounded to 4 decimals, as the notebooks print (a number, or a list)."""
+    return np.round(np.asarray(value, dtype=float), 4).tolist()
 
 
 def test_every_fixture_is_covered():
@@ -87,7 +87,7 @@ def test_mean_of_squares(engines):
     e = engines["mean"]
     for analysis in (e.truth, e.native):
         assert r4(analysis.values["y"]) == 4.6667
-        assert r4(analysis.gradients["x"]) == (0.6667, 1.3333, 2.0)
+        assert r4(analysis.gradients["x"]) == [0.6667, 1.3333, 2.0]
 
 
 def test_square_at_two_and_three(engines):
@@ -175,16 +175,33 @@ def _independent(name: str, leaves: dict) -> dict:
     if name == "jacobian":
         v = torch.sum(x) * x
         return {"v": v, "y": torch.sum(v)}
+    if name == "backprop-scalar":
+        y = x**2
+        return {"y": y, "z": torch.sin(y)}
+    if name == "linear-layer":
+        Z = leaves["X"] @ leaves["W"] + leaves["b"]
+        A = torch.tanh(Z)
+        return {"Z": Z, "A": A, "L": torch.mean(A**2)}
+    if name == "softmax-ce":
+        Z = leaves["X"] @ leaves["W"]
+        return {"Z": Z, "L": torch.nn.functional.cross_entropy(Z, leaves["y"].long())}
+    if name == "vjp":
+        return {"y": x**2}
+    if name == "variants":
+        z = leaves["w"] * x + leaves["b"]
+        p = torch.sigmoid(z)
+        return {"z": z, "p": p, "loss": (p - leaves["t"]) ** 2}
     raise AssertionError(f"write the independent computation of {name}")
 
 
 def _torch_truth(name: str, dtype: torch.dtype) -> tuple[dict, dict]:
     comp = load_fixture(name).computation
-    leaves = {n: torch.tensor(v, dtype=dtype, requires_grad=True) for n, v in comp.inputs.items()}
+    leaves = {n: torch.tensor(v, dtype=dtype, requires_grad=n not in comp.targets) for n, v in comp.inputs.items()}
     nodes = _independent(name, leaves)
     for t in nodes.values():
         t.retain_grad()
-    nodes[comp.output].backward()
+    grad_output = None if comp.grad_output is None else torch.tensor(comp.grad_output, dtype=dtype)
+    nodes[comp.output].backward(grad_output)
     tensors = {**leaves, **nodes}
     values = {n: t.detach().tolist() for n, t in tensors.items()}
     grads = {n: t.grad.tolist() for n, t in tensors.items() if t.grad is not None}
@@ -192,7 +209,7 @@ def _torch_truth(name: str, dtype: torch.dtype) -> tuple[dict, dict]:
 
 
 def _flat(value):
-    return list(value) if isinstance(value, tuple) else value
+    return np.asarray(value).tolist()
 
 
 @pytest.mark.parametrize("name", FIXTURES)
@@ -201,9 +218,9 @@ def test_analyse_matches_torch_in_float64(name, engines):
     truth = engines[name].truth
     assert set(truth.values) == set(values)
     for n, v in values.items():
-        assert _flat(truth.values[n]) == pytest.approx(v, rel=1e-12, abs=1e-15)
+        assert np.asarray(truth.values[n]) == pytest.approx(np.asarray(v), rel=1e-12, abs=1e-15)
     for n, g in grads.items():
-        assert _flat(truth.gradients[n]) == pytest.approx(g, rel=1e-12, abs=1e-15)
+        assert np.asarray(truth.gradients[n]) == pytest.approx(np.asarray(g), rel=1e-12, abs=1e-15)
 
 
 @pytest.mark.parametrize("name", FIXTURES)
@@ -225,10 +242,10 @@ def test_gradient_is_the_sum_over_paths_of_the_products_of_local_factors(name, e
         paths = comp.paths(target)
         if target == comp.output or not paths:
             continue
-        total = 0.0
-        for path in paths:
-            total = chain.add(total, chain.along(comp, path, truth.local))
-        assert _flat(total) == pytest.approx(_flat(truth.gradients[target]), rel=1e-9, abs=1e-12), target
+        total = chain.backward(comp, truth, target)  # vector-Jacobian products where factors are not elementwise
+        assert total == pytest.approx(truth.gradients[target], rel=1e-9, abs=1e-12), target
+        with_jacobians = chain.backward(comp, truth, target, {e: truth.local[e] for e in comp.edges})
+        assert with_jacobians == pytest.approx(truth.gradients[target], rel=1e-9, abs=1e-12), target
 
 
 @pytest.mark.parametrize("name", FIXTURES)
@@ -291,15 +308,15 @@ def test_a_node_reached_twice():
 
 def test_local_factors_of_a_vector_graph(engines):
     truth = engines["mean"].truth
-    assert truth.local[("s", "x")] == (2.0, 4.0, 6.0)  # elementwise: the diagonal
-    assert truth.local[("y", "s")] == pytest.approx((1 / 3, 1 / 3, 1 / 3))  # a reduction: the partials
+    assert truth.local[("s", "x")].tolist() == [2.0, 4.0, 6.0]  # elementwise: the diagonal
+    assert truth.local[("y", "s")] == pytest.approx(np.array([1 / 3, 1 / 3, 1 / 3]))  # a reduction: the partials
 
 
 def test_vector_node_with_a_scalar_argument(engines):
     truth = engines["grad-fn"].truth
     # a = w*s + 1: ∂a_i/∂w = s_i, ∂a_i/∂s_i = w
     assert truth.local[("a", "w")] == pytest.approx(truth.values["s"])
-    assert truth.local[("a", "s")] == (0.5, 0.5)
+    assert truth.local[("a", "s")].tolist() == [0.5, 0.5]
 
 
 @pytest.fixture(scope="module")
@@ -313,12 +330,11 @@ def test_full_jacobian_for_a_node_mixing_a_reduction_and_elementwise_terms(jacob
     engine = Engine(comp)
     x = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
     expected = torch.autograd.functional.jacobian(lambda t: t.sum() * t, x)
-    assert engine.truth.local[("v", "x")] == tuple(tuple(row) for row in expected.tolist())
-    assert engine.truth.local[("v", "x")] == ((7.0, 1.0, 1.0), (2.0, 8.0, 2.0), (3.0, 3.0, 9.0))
+    assert engine.truth.local[("v", "x")].tolist() == expected.tolist()
+    assert engine.truth.local[("v", "x")].tolist() == [[7.0, 1.0, 1.0], [2.0, 8.0, 2.0], [3.0, 3.0, 9.0]]
     # and the chain rule through a Jacobian is a vector-Jacobian product
-    assert engine.truth.gradients["x"] == (12.0, 12.0, 12.0)
-    path = comp.paths("x")[0]
-    assert chain.along(comp, path, engine.truth.local) == pytest.approx((12.0, 12.0, 12.0))
+    assert engine.truth.gradients["x"].tolist() == [12.0, 12.0, 12.0]
+    assert chain.backward(comp, engine.truth, "x") == pytest.approx(np.array([12.0, 12.0, 12.0]))
 
 
 def test_local_factor_holds_the_other_arguments_fixed(engines):
@@ -384,18 +400,47 @@ def test_float64_lessons_share_the_twin():
 # --- sampled points, for judging formulas ---------------------------------------------------------
 
 
-def test_samples_move_only_the_given_inputs_and_are_reproducible():
+def test_test_points_move_every_input_that_is_not_fixed_and_are_reproducible():
     comp = load_fixture("neuron-1").computation
-    first = Engine(comp).samples(frozenset({"w"}))
-    again = Engine(comp).samples(frozenset({"w"}))
-    assert len(first) == Engine.SAMPLES
-    assert [a.values for a in first] == [a.values for a in again]
+    first = TestPoints(comp, "neuron-1").points
+    again = TestPoints(comp, "neuron-1").points
+    assert len(first) == POINTS
+    assert [{n: v.tolist() for n, v in a.values.items()} for a in first] == [
+        {n: v.tolist() for n, v in a.values.items()} for a in again
+    ]
     for a in first:
-        assert a.values["w"] != comp.inputs["w"]
-        assert {n: a.values[n] for n in ("x", "y", "b")} == {n: comp.inputs[n] for n in ("x", "y", "b")}
+        for name in ("x", "y", "w", "b"):  # every input moves, whether or not an answer names it
+            assert a.values[name] != comp.inputs[name]
         assert a.finite()
         assert a.gradients["b"] == pytest.approx(a.values["y_pred"] - a.values["y"], rel=1e-6)
-    assert Engine(comp).samples(frozenset()) == ()
+
+
+def test_the_default_domain_has_either_sign_and_reaches_twice_the_value():
+    lesson = lesson_text(
+        """
+        format: 1
+        id: wide
+        title: The default domain
+        inputs:
+          x: {value: 4.0, requires_grad: true}
+          t: {value: 1.0, sample: fixed}
+          u: {value: 2.0, sample: [2.0, 5.0]}
+          v: {value: 0.5, sample: {low: 1.0, high: 2.0, step: 0.5}}
+        nodes:
+          y: x**2 * t * u * v
+        """
+    )
+    comp = lesson.computation
+    xs = []
+    for k in range(40):
+        points = TestPoints(comp, f"wide-{k}").points
+        for a in points:
+            xs.append(float(a.values["x"]))
+            assert a.values["t"] == 1.0
+            assert float(a.values["u"]) in (2.0, 5.0)
+            assert float(a.values["v"]) in (1.0, 1.5, 2.0)
+    assert min(xs) < -4 and max(xs) > 4  # either sign, beyond the authored value
+    assert all(-9 <= x <= 9 for x in xs)  # within [-2|v|-1, 2|v|+1]
 
 
 def test_samples_keep_only_finite_points():
@@ -410,5 +455,5 @@ def test_samples_keep_only_finite_points():
           y: log(x)
         """
     )
-    for a in Engine(lesson.computation).samples(frozenset({"x"})):
+    for a in TestPoints(lesson.computation, "near-a-pole").points:
         assert a.values["x"] > 0 and a.finite()

@@ -9,7 +9,8 @@ import torch
 from conftest import lesson_text, load_fixture, session
 
 from autograd_tutor.engine.live import LiveState
-from autograd_tutor.lesson.model import RunOp
+from autograd_tutor.lesson.ops import Op as RunOp
+from autograd_tutor.lesson.ops import parse_op
 from autograd_tutor.session import LessonSession
 
 NO_GRAD = "element 0 of tensors does not require grad and does not have a grad_fn"
@@ -17,7 +18,7 @@ SECOND_TIME = "Trying to backward through the graph a second time"
 
 
 def ops(*raw) -> list[RunOp]:
-    return [RunOp.parse(r) for r in raw]
+    return [parse_op(r) for r in raw]
 
 
 def live(name: str = "chain") -> LiveState:

@@ -10,8 +10,8 @@ from conftest import session
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from autograd_tutor.expr.ast import ARITY
 from autograd_tutor.expr.evaluate import EvalError, evaluate
+from autograd_tutor.expr.functions import PUBLIC as ARITY
 from autograd_tutor.expr.parser import MAX_LENGTH, MAX_NESTING, ParseError, parse
 from autograd_tutor.grade.grader import Verdict
 

@@ -12,7 +12,7 @@ from autograd_tutor.cli import main
 from autograd_tutor.expr.parser import ParseError, parse
 from autograd_tutor.lesson.code import op_code
 from autograd_tutor.lesson.loader import library, loads
-from autograd_tutor.lesson.model import RunOp
+from autograd_tutor.lesson.ops import parse_op
 from autograd_tutor.lesson.problems import LessonInvalid
 from autograd_tutor.session import LessonSession
 from autograd_tutor.validate import check_lesson, validate
@@ -116,14 +116,16 @@ def test_accumulation_is_diagnosed_only_when_backward_ran_that_many_times():
     assert session.question().backwards == 2
 
 
-def test_resume_keeps_a_record_only_where_the_same_step_still_stands():
+def test_resume_keeps_each_record_with_its_own_step_wherever_it_moved():
     chain = load_fixture("chain")
     session = LessonSession(chain)
     session.submit("16")
     state = json.loads(json.dumps(session.to_state()))
     edited = loads((Path(chain.file).read_text() + "steps:\n  - gradient: x\n  - forward: y\n"), "edited.yaml")
     resumed = LessonSession(edited, state)
-    assert [r.status for r in resumed.records] == ["pending", "pending"]
+    assert [r.status for r in resumed.records] == ["pending", "solved"]  # forward y moved to the second place
+    reworded = loads(Path(chain.file).read_text() + "steps:\n  - forward: y\n    prompt: How big is y?\n", "r.yaml")
+    assert LessonSession(reworded, state).records[0].status == "solved"  # a new prompt is the same step
     same = LessonSession(chain, state)
     assert same.records[0].status == "solved" and same.records[0].answer == "16"
     assert LessonSession(chain, {**state, "records": "garbage"}).records[0].status == "pending"
@@ -144,7 +146,7 @@ def test_non_finite_truths_are_refused_by_validate_and_never_printed_as_invalid_
 
 def test_set_shows_the_lessons_dtype():
     lesson = load_fixture("square-fp16")
-    (line,) = op_code(RunOp.parse({"set": {"x": 3.0}}), lesson.computation)
+    (line,) = op_code(parse_op({"set": {"x": 3.0}}), lesson.computation)
     assert line == "x = torch.tensor(3.0, dtype=torch.float16, requires_grad=x.requires_grad)"
 
 
@@ -152,7 +154,8 @@ def test_precision_feedback_keeps_the_sign():
     session = LessonSession(load_fixture("chain"))
     session.index = 4
     verdict = session.check("-7.7")
-    assert verdict.diagnosis == "precision" and "-7.7 has only 2 significant figures" in verdict.feedback
+    assert verdict.diagnosis == "precision" and "give at least 3 significant figures" in verdict.feedback
+    assert session.check("-7.66").correct  # 3 figures are enough for the tolerance: the message says so
 
 
 def test_a_chain_carried_past_the_local_factor_is_named():

@@ -1,20 +1,24 @@
 """The mathematics of a lesson's graph, computed by torch autograd.
 
 `analyse` builds the graph at given input values with every leaf requiring grad
-(the `forward`/`local`/`gradient` steps ask about the mathematics, whatever
-`requires_grad` says) and returns forward values, total gradients from
-`output.backward()` with `retain_grad()` on every node, and each local factor
-from autograd on the node's own expression with its arguments as fresh leaves.
-The truth is computed in float64 (the twin) and, for display, in the lesson's dtype.
+(the `forward`/`local`/`gradient`/`backprop` steps ask about the mathematics,
+whatever `requires_grad` says) and returns forward values, total gradients from
+`output.backward()` (with `grad_output` for a non-scalar output) and
+`retain_grad()` on every node, each local factor from autograd on the node's
+own expression with its arguments as fresh leaves, and vector-Jacobian products
+for backprop steps. Values are numpy float64 arrays. The truth is computed in
+float64 (the twin) and, for display, in the lesson's dtype.
 """
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from ..expr.ast import names
 from ..expr.evaluate import Value, is_finite
 from ..expr.to_torch import build
 from ..lesson.computation import Computation, Edge
@@ -43,21 +47,41 @@ class LocalFactors(Mapping):
         return len(self._comp.edges)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Analysis:
+    comp: Computation
     values: dict[str, Value]  # inputs and nodes
     gradients: dict[str, Value]  # d(output)/d(name)
     local: LocalFactors  # ∂node/∂arg, computed when asked for
+    dtype: str = "float64"
+    seed: int = 0  # for the random upstream gradients of backprop checks at this point
+    _upstreams: dict[str, Value] = field(default_factory=dict)
 
     def finite(self) -> bool:
         return all(is_finite(v) for d in (self.values, self.gradients) for v in d.values())
 
+    def vjp(self, edge: Edge, upstream: Value) -> Value:
+        """What flows into `edge`'s argument when `upstream` flows into its node."""
+        return vjp(self.comp, edge, self.values, upstream, self.dtype)
 
-def analyse(comp: Computation, inputs: dict[str, Value], dtype: str = "float64") -> Analysis:
+    def upstream(self, node: str) -> Value:
+        """A random upstream gradient of `node`'s shape (seeded by the point), for
+        checking a backprop formula with gradients other than the true one."""
+        if node not in self._upstreams:
+            rng = np.random.default_rng([self.seed, *node.encode()])
+            self._upstreams[node] = np.round(rng.uniform(-2, 2, self.comp.shapes[node]), 2)
+        return self._upstreams[node]
+
+
+def _leaves(comp: Computation, inputs: dict[str, Value], dt: Any, grad: bool) -> dict[str, Any]:
+    t = torch()
+    return {n: t.tensor(v, dtype=dt, requires_grad=grad and n not in comp.targets) for n, v in inputs.items()}
+
+
+def analyse(comp: Computation, inputs: dict[str, Value], dtype: str = "float64", seed: int = 0) -> Analysis:
     t = torch()
     dt = torch_dtype(dtype)
-    leaves = {n: t.tensor(v, dtype=dt, requires_grad=True) for n, v in inputs.items()}
-    tensors: dict[str, Any] = dict(leaves)
+    tensors: dict[str, Any] = _leaves(comp, inputs, dt, True)
     for name, expr in comp.nodes.items():
         tensor = build(expr, tensors, t, dt)
         if any(tensor is other for other in tensors.values()):
@@ -67,90 +91,64 @@ def analyse(comp: Computation, inputs: dict[str, Value], dtype: str = "float64")
             tensor.retain_grad()
     out = tensors[comp.output]
     if out.requires_grad:
-        out.backward()
+        grad_output = None if comp.grad_output is None else t.tensor(comp.grad_output, dtype=dt)
+        out.backward(grad_output)
     values = {n: to_value(x) for n, x in tensors.items()}
-    gradients = {n: to_value(x.grad) if x.grad is not None else _zeros(values[n]) for n, x in tensors.items()}
-    if comp.output in gradients and not out.requires_grad:
-        gradients[comp.output] = 1.0
-    return Analysis(values, gradients, LocalFactors(comp, values, dtype))
+    gradients = {n: to_value(x.grad) if x.grad is not None else np.zeros_like(values[n]) for n, x in tensors.items()}
+    if not out.requires_grad:
+        gradients[comp.output] = np.ones_like(values[comp.output]) if comp.grad_output is None else comp.grad_output
+    return Analysis(comp, values, gradients, LocalFactors(comp, values, dtype), dtype, seed)
+
+
+def _node_graph(comp: Computation, node: str, values: dict[str, Value], dtype: str) -> tuple[Any, dict[str, Any]]:
+    """A node's own expression with its arguments as fresh leaves."""
+    t = torch()
+    dt = torch_dtype(dtype)
+    used = {a: values[a] for a in names(comp.nodes[node])}
+    leaves = _leaves(comp, used, dt, True)
+    return build(comp.nodes[node], leaves, t, dt), leaves
 
 
 def local_factor(comp: Computation, edge: Edge, values: dict[str, Value], dtype: str = "float64") -> Value:
     """∂node/∂arg by autograd on the node's own expression, arguments as fresh leaves.
 
-    Scalar node: the partials (a vector for a vector argument). Vector node: the
-    elementwise factor when it is computed element by element, else the Jacobian."""
+    A scalar node: the partials (the argument's shape). An elementwise node and an
+    argument of its shape: the elementwise factor. Otherwise the Jacobian, of shape
+    node's shape + argument's shape."""
     t = torch()
-    dt = torch_dtype(dtype)
     node, arg = edge
-    leaves = {a: t.tensor(values[a], dtype=dt, requires_grad=True) for a in comp.args(node)}
-    out = build(comp.nodes[node], leaves, t, dt)
+    out, leaves = _node_graph(comp, node, values, dtype)
     wrt = leaves[arg]
     if out.dim() == 0:
-        (grad,) = t.autograd.grad(out, wrt, allow_unused=True)
-        return to_value(grad) if grad is not None else _zeros(values[arg])
-    rows = []
-    for i in range(out.shape[0]):
-        (grad,) = t.autograd.grad(out[i], wrt, retain_graph=True, allow_unused=True)
-        rows.append(to_value(grad) if grad is not None else _zeros(values[arg]))
-    if wrt.dim() == 1 and comp.elementwise(node):
-        return tuple(row[i] for i, row in enumerate(rows))
-    return tuple(rows)
+        return _grad(t, out, wrt, None, values[arg])
+    if comp.elementwise(node) and tuple(wrt.shape) == tuple(out.shape):
+        return _grad(t, out, wrt, t.ones_like(out), values[arg])
+    flat = out.reshape(-1)
+    rows = [_grad(t, flat[i], wrt, None, values[arg], retain=True) for i in range(flat.shape[0])]
+    return np.stack(rows).reshape(tuple(out.shape) + tuple(wrt.shape))
+
+
+def vjp(comp: Computation, edge: Edge, values: dict[str, Value], upstream: Value, dtype: str = "float64") -> Value:
+    """torch.autograd.grad(node, arg, grad_outputs=upstream), the other arguments fixed."""
+    t = torch()
+    node, arg = edge
+    out, leaves = _node_graph(comp, node, values, dtype)
+    grad_out = t.tensor(np.broadcast_to(upstream, tuple(out.shape)).copy(), dtype=out.dtype)
+    return _grad(t, out, leaves[arg], grad_out, values[arg])
+
+
+def _grad(t: Any, out: Any, wrt: Any, grad_out: Any, like: Value, retain: bool = False) -> Value:
+    (grad,) = t.autograd.grad(out, wrt, grad_outputs=grad_out, retain_graph=retain, allow_unused=True)
+    return to_value(grad) if grad is not None else np.zeros_like(like)
 
 
 def grad_fn_names(comp: Computation, inputs: dict[str, Value], requires_grad: dict[str, bool]) -> dict[str, str | None]:
     """torch's grad_fn name of every node, with requires_grad as authored."""
     t = torch()
     dt = torch_dtype(comp.dtype)
-    tensors: dict[str, Any] = {n: t.tensor(v, dtype=dt, requires_grad=requires_grad[n]) for n, v in inputs.items()}
+    tensors: dict[str, Any] = {
+        n: t.tensor(v, dtype=dt, requires_grad=requires_grad[n] and n not in comp.targets) for n, v in inputs.items()
+    }
     for name, expr in comp.nodes.items():
         tensors[name] = build(expr, tensors, t, dt)
     return {n: (x.grad_fn.name() if x.grad_fn is not None else None) for n, x in tensors.items()}
-
-
-def _zeros(value: Value) -> Value:
-    return tuple(_zeros(v) for v in value) if isinstance(value, tuple) else 0.0
-
-
-class Engine:
-    """The truths of one lesson: at the authored inputs, and at sampled points."""
-
-    SAMPLES = 4
-    TRIES = 24
-
-    def __init__(self, comp: Computation):
-        self.comp = comp
-        self.truth = analyse(comp, comp.inputs)  # float64 twin
-        self.native = analyse(comp, comp.inputs, comp.dtype) if comp.dtype != "float64" else self.truth
-        self.grad_fn = grad_fn_names(comp, comp.inputs, comp.requires_grad)
-        self._samples: dict[frozenset[str], tuple[Analysis, ...]] = {}
-
-    def samples(self, perturb: frozenset[str]) -> tuple[Analysis, ...]:
-        """Analyses at other points, where only the inputs in `perturb` move.
-
-        Points are drawn around the authored values (seeded, so verdicts are
-        reproducible) and kept where every value, gradient and factor is finite."""
-        if perturb not in self._samples:
-            self._samples[perturb] = self._draw(perturb)
-        return self._samples[perturb]
-
-    def _draw(self, perturb: frozenset[str]) -> tuple[Analysis, ...]:
-        if not perturb:
-            return ()
-        rng = random.Random(f"{sorted(perturb)}")
-        found: list[Analysis] = []
-        for _ in range(self.TRIES):
-            point = {n: (_perturb(v, rng) if n in perturb else v) for n, v in self.comp.inputs.items()}
-            analysis = analyse(self.comp, point)
-            if analysis.finite():
-                found.append(analysis)
-                if len(found) == self.SAMPLES:
-                    break
-        return tuple(found)
-
-
-def _perturb(value: Value, rng: random.Random) -> Value:
-    if isinstance(value, tuple):
-        return tuple(_perturb(v, rng) for v in value)
-    step = 0.3 * max(abs(value), 0.5) * rng.uniform(0.2, 1.0) * rng.choice((-1, 1))
-    return value + step

@@ -15,13 +15,12 @@ from typing import Any
 
 from ..expr.evaluate import Value
 from ..expr.to_torch import build
-from ..lesson.code import op_code
 from ..lesson.computation import Computation
-from ..lesson.model import RunOp
+from ..lesson.ops import Backward, Detach, Forward, Op, RequiresGrad, RetainGrad, Set, ZeroGrad
 from .torch_import import dtype as torch_dtype
 from .torch_import import to_value, torch
 
-Truth = None | bool | str | float | tuple  # what a predict step can be asked
+Truth = None | bool | str | Value  # what a predict step can be asked
 
 
 @dataclass(frozen=True)
@@ -65,7 +64,8 @@ class LiveState:
         t = torch()
         self.dtype = torch_dtype(comp.dtype)
         self.tensors: dict[str, Any] = {
-            n: t.tensor(v, dtype=self.dtype, requires_grad=comp.requires_grad[n]) for n, v in comp.inputs.items()
+            n: t.tensor(v, dtype=self.dtype, requires_grad=comp.requires_grad[n] and n not in comp.targets)
+            for n, v in comp.inputs.items()
         }
         self._backwards: dict[str, int] = {}  # name -> backward() calls accumulated in its .grad
         self._forward(no_grad=False)
@@ -77,7 +77,7 @@ class LiveState:
                 self.tensors[name] = build(expr, self.tensors, t, self.dtype)
                 self._backwards.pop(name, None)
 
-    def run(self, ops: list[RunOp]) -> RunResult:
+    def run(self, ops: list[Op]) -> RunResult:
         """Perform `ops` in order; like a notebook cell, stop at the first error."""
         results = []
         for op in ops:
@@ -87,8 +87,8 @@ class LiveState:
                 break
         return RunResult(tuple(results))
 
-    def apply(self, op: RunOp) -> OpResult:
-        code = "\n".join(op_code(op, self.comp))
+    def apply(self, op: Op) -> OpResult:
+        code = "\n".join(op.code(self.comp))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
@@ -97,35 +97,38 @@ class LiveState:
                 return OpResult(code, f"{type(err).__name__}: {_clean(str(err))}", _warning(caught))
         return OpResult(code, None, _warning(caught))
 
-    def _apply(self, op: RunOp) -> None:
+    def _apply(self, op: Op) -> None:
         t = torch()
-        if op.op == "forward":
-            self._forward(no_grad=op.arg == "no_grad")
-        elif op.op == "backward":
-            self.tensors[self.comp.output].backward(retain_graph=op.arg == "retain_graph")
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # reading a non-leaf's .grad warns
-                for name, tensor in self.tensors.items():
-                    if tensor.grad is not None:
-                        self._backwards[name] = self._backwards.get(name, 0) + 1
-        elif op.op == "zero_grad":
-            self.tensors[op.arg].grad.zero_()  # AttributeError on a None grad, as in a notebook
-            self._backwards[op.arg] = 0
-        elif op.op == "requires_grad":
-            for name, flag in op.arg.items():
-                self.tensors[name].requires_grad_(flag)
-        elif op.op == "detach":
-            self.tensors[op.arg] = self.tensors[op.arg].detach()
-            self._backwards.pop(op.arg, None)
-        elif op.op == "retain_grad":
-            self.tensors[op.arg].retain_grad()
-        elif op.op == "set":
-            for name, value in op.arg.items():
-                flag = self.tensors[name].requires_grad
-                self.tensors[name] = t.tensor(value, dtype=self.dtype, requires_grad=flag)
+        match op:
+            case Forward(forward=mode):
+                self._forward(no_grad=mode == "no_grad")
+            case Backward(backward=mode):
+                grad_output = self.comp.grad_output
+                gradient = None if grad_output is None else t.tensor(grad_output, dtype=self.dtype)
+                self.tensors[self.comp.output].backward(gradient, retain_graph=mode == "retain_graph")
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # reading a non-leaf's .grad warns
+                    for name, tensor in self.tensors.items():
+                        if tensor.grad is not None:
+                            self._backwards[name] = self._backwards.get(name, 0) + 1
+            case ZeroGrad(zero_grad=name):
+                self.tensors[name].grad.zero_()  # AttributeError on a None grad, as in a notebook
+                self._backwards[name] = 0
+            case RequiresGrad(requires_grad=flags):
+                for name, flag in flags.items():
+                    self.tensors[name].requires_grad_(flag)
+            case Detach(detach=name):
+                self.tensors[name] = self.tensors[name].detach()
                 self._backwards.pop(name, None)
-        else:
-            raise AssertionError(op.op)
+            case RetainGrad(retain_grad=name):
+                self.tensors[name].retain_grad()
+            case Set(set=values):
+                for name, value in values.items():
+                    flag = self.tensors[name].requires_grad
+                    self.tensors[name] = t.tensor(value, dtype=self.dtype, requires_grad=flag)
+                    self._backwards.pop(name, None)
+            case _:
+                raise TypeError(f"unknown operation {op!r}")
 
     def facts(self) -> dict[str, TensorFacts]:
         """Every tensor's live facts, read-only (a non-leaf's .grad is read without its warning)."""

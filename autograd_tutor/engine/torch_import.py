@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+import numpy as np
+
 
 @cache
 def torch() -> Any:
@@ -14,15 +16,21 @@ def torch() -> Any:
     return _torch
 
 
+def warm_up() -> None:
+    """Import torch and what judging imports on first use (a vector-Jacobian
+    product pulls in torch.fx and sympy, 0.6 s; test points need numpy.random):
+    the app does this in a worker, so no keystroke ever waits for it."""
+    import numpy.random  # noqa: F401 - test points are drawn with it
+
+    t = torch()
+    x = t.ones((), requires_grad=True)
+    t.autograd.grad(x * 2, x, grad_outputs=t.ones(()))
+
+
 def dtype(name: str) -> Any:
     return getattr(torch(), name)
 
 
-def to_value(tensor: Any) -> float | tuple:
-    """A tensor as a float, or nested tuples of floats."""
-    data = tensor.detach().tolist()
-    return _tuples(data)
-
-
-def _tuples(data: Any) -> Any:
-    return tuple(_tuples(d) for d in data) if isinstance(data, list) else float(data)
+def to_value(tensor: Any) -> np.ndarray:
+    """A tensor as a numpy float64 array (0-d for a number)."""
+    return tensor.detach().to(torch().float64).numpy().copy()

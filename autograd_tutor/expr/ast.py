@@ -8,27 +8,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Functions of one argument, applied elementwise.
-ELEMENTWISE = ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs")
-# Reductions of a vector to a scalar.
-REDUCTIONS = ("sum", "mean")
-# Function name -> number of arguments.
-ARITY = {**{f: 1 for f in ELEMENTWISE}, **{f: 1 for f in REDUCTIONS}, "clamp": 3, "bce": 2}
-RESERVED = frozenset(ARITY) | {"pi"}
-
-# How tightly each operator binds, for printing trees back as text.
-PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 4}
+# How tightly each operator binds, for printing trees back as text (`@` is matmul).
+PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2, "**": 4}
 UNARY = 3  # unary minus binds tighter than * but looser than **: -x**2 is -(x**2)
 ATOM = 5  # numbers, names, calls, lists
 
 
-def bracket(op: str, left: str, left_prec: int, right: str, right_prec: int) -> tuple[str, str]:
+def bracket(expr: Bin, left: str, left_prec: int, right: str, right_prec: int) -> tuple[str, str]:
     """The operands of `left op right`, bracketed where the tree needs it."""
+    op = expr.op
     prec = PRECEDENCE[op]
     if op == "**":  # right-associative: 2**3**2 is 2**(3**2)
         return (left if left_prec > prec else f"({left})"), (right if right_prec >= prec else f"({right})")
-    # left-associative; the right operand of - and / needs brackets at equal precedence
-    right_ok = right_prec > prec or (right_prec == prec and op in "+*")
+    # left-associative: at equal precedence the right operand keeps its brackets,
+    # except a + (b + c) and a * (b * c), which read the same without them
+    inner = expr.right.op if isinstance(expr.right, Bin) else None
+    right_ok = right_prec > prec or (right_prec == prec and op in "+*" and inner == op)
     return (left if left_prec >= prec else f"({left})"), (right if right_ok else f"({right})")
 
 
@@ -54,7 +49,7 @@ class Unary:
 
 @dataclass(frozen=True)
 class Bin:
-    op: str  # "+", "-", "*", "/", "**"
+    op: str  # "+", "-", "*", "/", "**", "@"
     left: Expr
     right: Expr
     col: int = 0
@@ -112,7 +107,8 @@ def children(expr: Expr) -> tuple[Expr, ...]:
     return ()
 
 
-def has_reduction(expr: Expr) -> bool:
-    if isinstance(expr, Call) and expr.func in REDUCTIONS:
-        return True
-    return any(has_reduction(c) for c in children(expr))
+def walk(expr: Expr):
+    """Every subtree of `expr`, `expr` first."""
+    yield expr
+    for child in children(expr):
+        yield from walk(child)

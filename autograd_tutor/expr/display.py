@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .ast import ATOM, PRECEDENCE, UNARY, Bin, Call, Expr, Name, Num, Unary, Vector, Word, bracket
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -23,29 +25,36 @@ def _show(expr: Expr) -> tuple[str, int]:
     if isinstance(expr, Vector):
         return "[" + ", ".join(to_text(i) for i in expr.items) + "]", ATOM
     if isinstance(expr, Call):
+        if expr.func == "transpose":
+            inner, prec = _show(expr.args[0])
+            return (inner if prec >= ATOM else f"({inner})") + "ᵀ", ATOM
         return f"{expr.func}({', '.join(to_text(a) for a in expr.args)})", ATOM
     if isinstance(expr, Unary):
         inner, prec = _show(expr.operand)
         sign = "−" if expr.op == "-" else "+"
         return sign + (inner if prec >= UNARY else f"({inner})"), UNARY
     assert isinstance(expr, Bin)
-    left, right = bracket(expr.op, *_show(expr.left), *_show(expr.right))
+    left, right = bracket(expr, *_show(expr.left), *_show(expr.right))
     exponent = expr.right
     if expr.op == "**" and isinstance(exponent, Num) and exponent.value.is_integer() and 0 <= exponent.value < 100:
         return left + str(int(exponent.value)).translate(_SUPERSCRIPT), PRECEDENCE["**"]
-    symbol = {"+": " + ", "-": " − ", "*": "·", "/": "/", "**": "^"}[expr.op]
+    symbol = {"+": " + ", "-": " − ", "*": "·", "/": "/", "**": "^", "@": " @ "}[expr.op]
     return left + symbol + right, PRECEDENCE[expr.op]
 
 
 def format_value(value: object, limit: int | None = None) -> str:
-    """A value as the tutor shows it: numbers by format_number, vectors in brackets
-    (only the first `limit` entries, when given), words and None as they are."""
-    if isinstance(value, tuple):
-        shown = value if limit is None else value[:limit]
-        more = f", …{len(value)}" if len(value) > len(shown) else ""
+    """A value as the tutor shows it: numbers by format_number, vectors and matrices
+    in brackets (only the first `limit` entries of each, when given, then `…N`
+    saying how many there are), words and None as they are."""
+    if isinstance(value, np.ndarray | np.floating | float | int) and not isinstance(value, bool):
+        array = np.asarray(value, dtype=float)
+        if array.ndim == 0:
+            return format_number(float(array))
+        shown = array if limit is None else array[:limit]
+        more = f", …{len(array)}" if len(array) > len(shown) else ""
         return "[" + ", ".join(format_value(v, limit) for v in shown) + more + "]"
-    if isinstance(value, float):
-        return format_number(value)
+    if isinstance(value, tuple | list):
+        return format_value(np.asarray(value, dtype=float), limit)
     return str(value)
 
 

@@ -14,7 +14,10 @@ import math
 import re
 from collections.abc import Collection
 
-from .ast import ARITY, RESERVED, Bin, Call, Expr, Name, Num, Unary, Vector, Word, names
+import numpy as np
+
+from .ast import Bin, Call, Expr, Name, Num, Unary, Vector, Word, names
+from .functions import FUNCTIONS, PUBLIC, RESERVED
 
 MAX_LENGTH = 400
 MAX_NESTING = 30
@@ -23,8 +26,10 @@ MAX_EXPONENT = 64
 
 WORDS = {"none": "None", "true": "True", "false": "False", "error": "error", "ok": "ok"}
 GRAD_FN = re.compile(r"[A-Za-z]+Backward\d+", re.IGNORECASE)
+_GRAD_FN_NO_DIGIT = re.compile(r"[A-Za-z]+Backward", re.IGNORECASE)
+_DECIMAL_COMMA = re.compile(r"\s*[-+]?\d+,\d+\s*")
 _TOKEN = re.compile(
-    r"(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(?P<name>[A-Za-z_]\w*)|(?P<op>\*\*|[-+*/^(),\[\]])|(?P<space>\s+)",
+    r"(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(?P<name>[A-Za-z_]\w*)|(?P<op>\*\*|[-+*/^@(),\[\]])|(?P<space>\s+)",
     re.ASCII,
 )
 _LOOKALIKES = {
@@ -86,6 +91,11 @@ def parse(
         raise ParseError(f"too long: {len(text)} characters (at most {MAX_LENGTH})")
     if not text.strip():
         raise ParseError("empty")
+    if answer and _DECIMAL_COMMA.fullmatch(text):
+        raise ParseError(f"use a dot for decimals: {text.strip().replace(',', '.')}", text.index(","))
+    if words and _GRAD_FN_NO_DIGIT.fullmatch(text.strip()):
+        stripped = text.strip()
+        raise ParseError(f"grad_fn names end in a number, as torch prints them: {stripped}0", text.index(stripped))
     _screen(text, answer)
     if words:
         word = _word(text)
@@ -135,12 +145,14 @@ def _screen(text: str, answer: bool) -> None:
             depth -= 1
             opens.pop()
         if kind != "space":
-            if prev is not None and prev[0] == "name" and prev[1] not in ARITY and tok == "(":
-                raise ParseError(f"{prev[1]!r} is not a function (functions: {', '.join(ARITY)})", prev[2])
+            if prev is not None and prev[0] == "name" and prev[1] not in PUBLIC and tok == "(":
+                raise ParseError(_not_a_function(prev[1], text, prev[2]), prev[2])
             if kind == "name" and keyword.iskeyword(tok) and tok not in ("None", "True", "False"):
                 raise ParseError(f"{tok!r} is not allowed", pos)
             if prev is not None and _operand_end(prev) and _operand_start(kind, tok):
                 before, after = prev[1], "(...)" if tok == "(" else tok
+                if opens and text[opens[-1]] == "[" and prev[0] == "num" and kind == "num":
+                    raise ParseError(f"separate the entries of a list with commas: [{before}, {after}, ...]", pos)
                 raise ParseError(f"missing operator between {before!r} and {tok!r} (write {before}*{after})", pos)
             prev = (kind, tok, pos)
         pos = m.end()
@@ -152,7 +164,16 @@ def _screen(text: str, answer: bool) -> None:
 
 def _operand_end(tok: tuple[str, str, int]) -> bool:
     kind, text, _ = tok
-    return kind == "num" or (kind == "name" and text not in ARITY) or text in ")]"
+    return kind == "num" or (kind == "name" and text not in PUBLIC) or text in ")]"
+
+
+def _not_a_function(name: str, text: str, col: int) -> str:
+    if name == "tensor":
+        inner = text[col:].partition("(")[2].rpartition(")")[0].strip() or "4.0"
+        return f"write the value itself, {inner}, not tensor({inner})"
+    if name in ("e", "E"):
+        return "write exp(...) for e to a power"
+    return f"{name!r} is not a function (functions: {', '.join(PUBLIC)})"
 
 
 def _operand_start(kind: str | None, text: str) -> bool:
@@ -255,22 +276,24 @@ class _Translator:
         ident = node.id
         if ident == "pi":
             return Num(math.pi, self.col(node), "pi")
-        if ident in ARITY:
-            raise self.fail(f"{ident} is a function: write {ident}(...)", node)
+        if ident in PUBLIC:
+            raise self.fail(f"{ident} is a function: write {FUNCTIONS[ident].usage}", node)
         if ident in self.known:
             return Name(ident, self.col(node))
         if ident in self.later:
             raise self.fail(f"{ident!r} is defined later: an expression may use only inputs and earlier nodes", node)
         if ident.lower() in WORDS or GRAD_FN.fullmatch(ident):
             raise self.fail(f"{ident!r} is not a number; words are answers to run and predict steps only", node)
+        if ident in ("e", "E"):
+            raise self.fail("write exp(1) for the number e, and exp(x) for e^x", node)
         available = ", ".join(sorted(self.known)) or "none"
         raise self.fail(f"unknown name {ident!r} (names here: {available})", node)
 
     def binop(self, node: pyast.BinOp, col: int) -> Bin:
-        ops = {pyast.Add: "+", pyast.Sub: "-", pyast.Mult: "*", pyast.Div: "/", pyast.Pow: "**"}
+        ops = {pyast.Add: "+", pyast.Sub: "-", pyast.Mult: "*", pyast.Div: "/", pyast.Pow: "**", pyast.MatMult: "@"}
         op = ops.get(type(node.op))
         if op is None:
-            raise self.fail("that operator is not allowed (use + - * / **)", node)
+            raise self.fail("that operator is not allowed (use + - * / ** @)", node)
         left, right = self.expr(node.left), self.expr(node.right)
         if op == "**" and not names(right):
             from .evaluate import EvalError, evaluate
@@ -278,27 +301,38 @@ class _Translator:
             try:
                 exponent = evaluate(right, {})
             except EvalError:
-                exponent = math.inf
-            if not isinstance(exponent, float) or not abs(exponent) <= MAX_EXPONENT:
+                exponent = np.float64(math.inf)
+            if exponent.ndim or not abs(float(exponent)) <= MAX_EXPONENT:
                 raise ParseError(f"exponent too large (at most {MAX_EXPONENT})", right.col)
         return Bin(op, left, right, col)
 
     def call(self, node: pyast.Call, col: int) -> Call:
         func = node.func.id if isinstance(node.func, pyast.Name) else None
-        if func not in ARITY:
+        if func not in PUBLIC:
             shown = func if func else "this"
-            raise self.fail(f"{shown!r} is not a function here (functions: {', '.join(ARITY)})", node)
+            raise self.fail(f"{shown!r} is not a function here (functions: {', '.join(PUBLIC)})", node)
+        f = FUNCTIONS[func]
         if node.keywords:
-            raise self.fail(f"{func}() takes no keyword arguments", node)
-        arity = ARITY[func]
-        if len(node.args) != arity:
-            usage = {"clamp": "clamp(a, lo, hi)", "bce": "bce(p, t)"}.get(func, f"{func}(a)")
-            raise self.fail(f"{func} takes {arity} argument{'s' * (arity > 1)}: {usage}", node)
+            raise self.fail(f"{func}() takes no keyword arguments: write {f.usage}", node)
+        least, most = f.arity
+        if not least <= len(node.args) <= most:
+            count = str(least) if least == most else f"{least} or {most}"
+            raise self.fail(f"{func} takes {count} argument{'s' * (most > 1)}: {f.usage}", node)
         args = tuple(self.expr(a) for a in node.args)
-        if func == "clamp":
-            for bound in args[1:]:
-                if names(bound):
-                    raise ParseError("clamp's bounds must be constants", bound.col)
+        for arg, param in zip(args, f.params):
+            if param.kind in ("const", "dim") and names(arg):
+                raise ParseError(f"{func}'s {param.name} must be a constant: {f.usage}", arg.col)
+            if param.kind == "dim":
+                from .evaluate import EvalError, evaluate
+
+                try:
+                    dim = float(evaluate(arg, {}))
+                except EvalError:
+                    dim = math.nan
+                if not dim.is_integer():
+                    raise ParseError(f"{func}'s dim must be a whole number (0 for rows, 1 for columns)", arg.col)
+            if param.kind == "target" and not isinstance(arg, Name):
+                raise ParseError(f"{func}'s {param.name} must be the name of an input holding class indices", arg.col)
         return Call(func, args, col)
 
 

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from .ast import Bin, Call, Expr, Name, Num, Unary, has_reduction
+from .ast import Bin, Call, Expr, Name, Num, Unary
+from .functions import FUNCTIONS, is_elementwise
 
 
 @cache
@@ -19,7 +20,7 @@ def _sympy() -> Any:
 
 
 @cache
-def _sigmoid() -> Any:
+def sigmoid() -> Any:
     """sympy has no sigmoid: a function whose derivative is written with itself."""
     sp = _sympy()
 
@@ -29,6 +30,10 @@ def _sigmoid() -> Any:
             return s * (1 - s)
 
     return sigmoid
+
+
+class NoSympyForm(ValueError):
+    """A tree with a function sympy cannot show (matmul, softmax, ...)."""
 
 
 def warm_up() -> None:
@@ -58,6 +63,8 @@ def to_sympy(expr: Expr, sizes: Mapping[str, int] | None = None) -> Any:
                 return a - b
             if e.op == "*":
                 return a * b
+            if e.op == "@":
+                raise NoSympyForm("@")
             return a / b if e.op == "/" else a**b
         if isinstance(e, Call):
             args = [conv(a) for a in e.args]
@@ -66,34 +73,36 @@ def to_sympy(expr: Expr, sizes: Mapping[str, int] | None = None) -> Any:
             if e.func == "mean":
                 n = max((sizes.get(s.name, 1) for s in args[0].free_symbols), default=1)
                 return args[0] / n
-            if e.func == "clamp":
-                return sp.Min(sp.Max(args[0], args[1]), args[2])
-            if e.func == "bce":
-                p, t = args
-                return -(t * sp.log(p) + (1 - t) * sp.log(1 - p))
-            if e.func == "sigmoid":
-                return _sigmoid()(args[0])
-            if e.func == "relu":
-                return sp.Max(0, args[0])
-            return getattr(sp, {"abs": "Abs"}.get(e.func, e.func))(args[0])
-        raise TypeError(e)
+            form = FUNCTIONS[e.func].sympy
+            if form is None:
+                raise NoSympyForm(e.func)
+            return form(sp, *args)
+        raise NoSympyForm(type(e).__name__)
 
     return conv(expr)
 
 
 def pretty(expr: Expr) -> str:
     """A multi-line Unicode rendering (fractions stacked, powers raised)."""
-    return _sympy().pretty(to_sympy(expr), use_unicode=True)
+    try:
+        return _sympy().pretty(to_sympy(expr), use_unicode=True)
+    except NoSympyForm:
+        from .display import to_text
+
+        return to_text(expr)
 
 
 def local_derivative(expr: Expr, wrt: str, sizes: Mapping[str, int] | None = None) -> str | None:
     """∂expr/∂wrt as one line of Unicode, or None where it has no per-element form
     (a vector node that mixes a reduction with elementwise terms)."""
     sizes = sizes or {}
-    if has_reduction(expr) and not isinstance(expr, Call):
+    if not is_elementwise(expr) and not (isinstance(expr, Call) and expr.func in ("sum", "mean")):
         return None
     sp = _sympy()
-    derivative = sp.simplify(sp.diff(to_sympy(expr, sizes), sp.Symbol(wrt)))
+    try:
+        derivative = sp.simplify(sp.diff(to_sympy(expr, sizes), sp.Symbol(wrt)))
+    except NoSympyForm:
+        return None
     text = sp.pretty(derivative, use_unicode=True, wrap_line=False)
     if "\n" in text:  # a stacked fraction: fall back to one line
         text = sp.sstr(derivative).replace("**", "^").replace("*", "·")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .ast import ATOM, PRECEDENCE, UNARY, Bin, Call, Expr, Name, Num, Unary, Vector, Word, bracket
+from .functions import FUNCTIONS
 
 
 def to_code(expr: Expr) -> str:
@@ -19,19 +20,16 @@ def _code(expr: Expr) -> tuple[str, int]:
     if isinstance(expr, Vector):
         return "[" + ", ".join(to_code(i) for i in expr.items) + "]", ATOM
     if isinstance(expr, Call):
-        args = [to_code(a) for a in expr.args]
-        if expr.func == "clamp":
-            return f"torch.clamp({args[0]}, min={args[1]}, max={args[2]})", ATOM
-        if expr.func == "bce":
-            p, t = (_wrap(a) for a in expr.args)
-            return f"-({t}*torch.log({args[0]}) + (1 - {t})*torch.log(1 - {p}))", 3
-        return f"torch.{expr.func}({args[0]})", ATOM
+        f = FUNCTIONS[expr.func]
+        if expr.func in ("bce", "transpose"):  # the code spells out an operator: bracket operands
+            return f.code([_wrap(a) for a in expr.args]), 3 if expr.func == "bce" else ATOM
+        return f.code([to_code(a) for a in expr.args]), ATOM
     if isinstance(expr, Unary):
         inner, prec = _code(expr.operand)
         return expr.op + (inner if prec >= UNARY else f"({inner})"), UNARY
     assert isinstance(expr, Bin)
-    left, right = bracket(expr.op, *_code(expr.left), *_code(expr.right))
-    spaced = expr.op in "+-"
+    left, right = bracket(expr, *_code(expr.left), *_code(expr.right))
+    spaced = expr.op in "+-@"
     return f"{left} {expr.op} {right}" if spaced else f"{left}{expr.op}{right}", PRECEDENCE[expr.op]
 
 

@@ -1,58 +1,58 @@
 """Expression tree -> torch operations, so every node gets torch's own grad_fn.
 
 `torch` is passed in by the engine, which is the only place that imports it.
+Each function's torch operation comes from the table in `functions.py`.
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from typing import Any
 
-from .ast import ELEMENTWISE, REDUCTIONS, Bin, Call, Expr, Name, Num, Unary
+from .ast import Bin, Call, Expr, Name, Num, Unary
 from .evaluate import evaluate
+from .functions import FUNCTIONS
+
+_BINARY = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "**": operator.pow,
+    "@": operator.matmul,
+}
 
 
 def build(expr: Expr, env: Mapping[str, Any], torch: Any, dtype: Any) -> Any:
     """The torch value of `expr`, with names bound to the tensors in `env`."""
-    result = _build(expr, env, torch, dtype)
-    if isinstance(result, float):
-        return torch.tensor(result, dtype=dtype)
-    return result
+    return _tensor(_build(expr, env, torch, dtype), torch, dtype)
 
 
 def _build(expr: Expr, env: Mapping[str, Any], torch: Any, dtype: Any) -> Any:
-    if isinstance(expr, Num):
-        return expr.value
-    if isinstance(expr, Name):
-        return env[expr.id]
-    if isinstance(expr, Unary):
-        operand = _build(expr.operand, env, torch, dtype)
-        return -operand if expr.op == "-" else operand
-    if isinstance(expr, Bin):
-        a = _build(expr.left, env, torch, dtype)
-        b = _build(expr.right, env, torch, dtype)
-        if expr.op == "+":
-            return a + b
-        if expr.op == "-":
-            return a - b
-        if expr.op == "*":
-            return a * b
-        if expr.op == "/":
-            return a / b
-        if isinstance(a, float) and isinstance(b, float):
-            return torch.tensor(a, dtype=dtype) ** b
-        return a**b
-    if isinstance(expr, Call):
-        if expr.func == "clamp":
-            lo, hi = (evaluate(e, {}) for e in expr.args[1:])
-            return torch.clamp(_tensor(_build(expr.args[0], env, torch, dtype), torch, dtype), min=lo, max=hi)
-        if expr.func == "bce":
-            p = _tensor(_build(expr.args[0], env, torch, dtype), torch, dtype)
-            t = _build(expr.args[1], env, torch, dtype)
-            return -(t * torch.log(p) + (1 - t) * torch.log(1 - p))
-        assert expr.func in ELEMENTWISE + REDUCTIONS  # each is torch.<name>
-        arg = _tensor(_build(expr.args[0], env, torch, dtype), torch, dtype)
-        return getattr(torch, expr.func)(arg)
+    match expr:
+        case Num(value=value):
+            return value
+        case Name(id=name):
+            return env[name]
+        case Unary(op=op, operand=operand):
+            value = _build(operand, env, torch, dtype)
+            return -value if op == "-" else value
+        case Bin(op=op, left=left, right=right):
+            a, b = _build(left, env, torch, dtype), _build(right, env, torch, dtype)
+            if isinstance(a, float) and isinstance(b, float):
+                a = torch.tensor(a, dtype=dtype)
+            return _BINARY[op](a, b)
+        case Call(func=func, args=args):
+            f = FUNCTIONS[func]
+            values = []
+            for arg, param in zip(args, f.params):
+                if param.kind in ("const", "dim"):
+                    constant = float(evaluate(arg, {}))
+                    values.append(int(constant) if param.kind == "dim" else constant)
+                else:
+                    values.append(_tensor(_build(arg, env, torch, dtype), torch, dtype))
+            return f.torch(torch, *values)
     raise TypeError(f"not a node expression: {expr!r}")
 
 

@@ -1,9 +1,19 @@
-"""Numeric comparison within a tolerance, with scalar broadcasting."""
+"""Numeric comparison within a tolerance, and the precision it asks for.
+
+The relative tolerance applies to each entry. The absolute tolerance, by
+default, shrinks with a small truth: `atol × min(1, max(largest |entry| of the
+truth, 0.001 × the lesson's largest truth))`, so a gradient of 4.5e-5 is judged
+as carefully as one of 4.5 (0 is not taken for it), while an entry that is 0 in
+a vector of entries near 1 may still be answered 0. A lesson that sets
+`tolerance:` gets exactly the absolute tolerance it wrote.
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+import numpy as np
 
 from ..expr.display import format_number
 from ..expr.evaluate import Value
@@ -13,38 +23,55 @@ from ..expr.evaluate import Value
 class Tolerance:
     rtol: float
     atol: float
+    scaled: bool = False  # atol relative to the truth's scale (the default tolerance)
+    floor: float = 0.0  # the smallest scale `scaled` uses: 0.001 × the lesson's largest truth
+
+    def atol_for(self, truth: Value) -> float:
+        """The absolute tolerance for this truth (scaled down for a small one)."""
+        if not self.scaled:
+            return self.atol
+        t = np.abs(np.asarray(truth, dtype=float))
+        finite = t[np.isfinite(t)]
+        return self.atol * min(1.0, max(float(finite.max()) if finite.size else 0.0, self.floor))
+
+    def allowed(self, truth: Value) -> np.ndarray:
+        """How far from each entry of `truth` an answer may be."""
+        return self.atol_for(truth) + self.rtol * np.abs(np.asarray(truth, dtype=float))
 
     def close(self, answer: Value, truth: Value) -> bool:
-        """`answer` within tolerance of `truth`; a scalar answer is broadcast over a vector truth."""
-        if isinstance(truth, tuple):
-            if isinstance(answer, tuple):
-                return len(answer) == len(truth) and all(self.close(a, t) for a, t in zip(answer, truth))
-            return all(self.close(answer, t) for t in truth)
-        if isinstance(answer, tuple):
+        """`answer` within tolerance of `truth` by numpy's rule (|a − t| ≤ atol + rtol·|t|;
+        infinities equal only to themselves, nan to nothing); a number answer is compared
+        with every entry, and other shapes must agree."""
+        a, t = np.asarray(answer, dtype=float), np.asarray(truth, dtype=float)
+        if a.shape != t.shape and a.ndim:
             return False
-        if math.isnan(answer) or math.isnan(truth):
-            return False
-        if math.isinf(truth) or math.isinf(answer):
-            return answer == truth
-        return abs(answer - truth) <= self.atol + self.rtol * abs(truth)
+        with np.errstate(invalid="ignore", over="ignore"):
+            return bool(np.all(np.isclose(a, t, rtol=self.rtol, atol=self.atol_for(t))))
+
+    def figures(self, truth: Value) -> int:
+        """How many significant figures an answer needs to be within tolerance."""
+        t = np.abs(np.asarray(truth, dtype=float)).reshape(-1)
+        needed = 1
+        for entry, allowed in zip(t, self.allowed(t).reshape(-1)):
+            if entry == 0 or not math.isfinite(entry) or allowed <= 0:
+                continue
+            decimals = math.ceil(-math.log10(2 * allowed))  # rounding to these is within the tolerance
+            needed = max(needed, decimals + math.floor(math.log10(entry)) + 1)
+        return needed
 
 
 def shown(value: Value) -> Value:
     """`value` rounded as the screen shows it."""
-    if isinstance(value, tuple):
-        return tuple(shown(v) for v in value)
-    return float(format_number(value)) if math.isfinite(value) else value
+    v = np.asarray(value, dtype=float)
+    return np.vectorize(lambda x: float(format_number(x)) if math.isfinite(x) else x, otypes=[float])(v)
 
 
-def shape_problem(answer: Value, truth: Value) -> str | None:
-    """What is wrong with the shape of an answer, if anything."""
-    if isinstance(truth, tuple) and isinstance(answer, tuple) and len(answer) != len(truth):
-        return f"expected {len(truth)} entries, got {len(answer)}"
-    if not isinstance(truth, tuple) and isinstance(answer, tuple):
-        return "expected a single number, not a list"
-    if isinstance(truth, tuple) and isinstance(answer, tuple):
-        if any(isinstance(a, tuple) for a in answer) and not any(isinstance(t, tuple) for t in truth):
-            return f"expected a list of {len(truth)} numbers, not a list of lists"
-        inner = [shape_problem(a, t) for a, t in zip(answer, truth)]
-        return next((p for p in inner if p), None)
-    return None
+def scale(values: list[Value]) -> float:
+    """The largest finite magnitude among a lesson's truths."""
+    largest = 0.0
+    for v in values:
+        a = np.abs(np.asarray(v, dtype=float))
+        a = a[np.isfinite(a)]
+        if a.size:
+            largest = max(largest, float(a.max()))
+    return largest

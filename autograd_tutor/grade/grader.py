@@ -1,9 +1,12 @@
-"""Judging answers: correct, wrong (with a diagnosis where one fits) or invalid.
+"""Judging answers: correct, wrong (with a diagnosis where one holds) or invalid.
 
-`invalid` is an answer that does not parse or cannot be evaluated; it is never
-counted as a wrong attempt. A correct answer is never given a diagnosis:
-correctness is decided first, then the author's `mistakes`, then the automatic
-diagnoses (STACK's potential responses, in miniature).
+`invalid` is an answer that cannot be read, or that names what the step asks
+for; it is never counted as a wrong attempt. For a `forward`, `local`,
+`gradient` or `backprop` step (a `MathQuestion`) the order is: the author's
+`mistakes` first, then the shape, then correctness (a formula must match torch
+at the lesson's values and at every test point), then the automatic diagnoses
+of the bug library, each named only when it holds at those same points (STACK's
+potential responses, WeBWorK's random points).
 """
 
 from __future__ import annotations
@@ -11,145 +14,205 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
-from ..engine.graph import Analysis, Engine, local_factor
-from ..expr.ast import Expr, Name, Num, Unary, Word, names
-from ..expr.display import format_number, format_value, to_text
-from ..expr.evaluate import EvalError, Value, evaluate, is_finite
-from ..expr.parser import ParseError, parse
-from ..lesson.computation import Computation
+import numpy as np
+
+from ..engine.graph import Analysis, local_factor, vjp
+from ..engine.sampling import Engine
+from ..expr.ast import Expr, Num, Unary, Vector, Word, names
+from ..expr.display import format_value, to_text
+from ..expr.evaluate import EvalError, Value, evaluate, is_finite, shape_text
+from ..expr.parser import WORDS, ParseError, parse
 from ..lesson.model import Mistake
-from ..lesson.steps import Step
-from . import chain
-from .compare import Tolerance, shape_problem, shown
+from ..lesson.steps import Step, needs_backprop
+from . import bugs, chain
+from .bugs import Candidate
+from .compare import Tolerance, shown
+from .verdict import Verdict
 
-MAX_PATHS = 32  # path-by-path diagnoses for gradients reached along at most this many paths
-
-
-@dataclass(frozen=True)
-class Verdict:
-    status: str  # correct | wrong | invalid
-    feedback: str = ""
-    diagnosis: str | None = None  # a stable tag: sign, missing_factor, authored, ...
-    read_as: str = ""  # how the answer was understood, e.g. 2·x·cos(x²)
-    col: int | None = None  # where an invalid answer goes wrong (0-based)
-
-    @property
-    def correct(self) -> bool:
-        return self.status == "correct"
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A value a typical mistake produces, and what to tell the learner."""
-
-    value: Value
-    diagnosis: str
-    feedback: str
+Given = dict[tuple[str, str], tuple[int, str]]  # edge -> (step index, the learner's answer there)
 
 
 def _invalid(err: ParseError | EvalError) -> Verdict:
-    return Verdict("invalid", err.message, col=err.col)
+    return Verdict.invalid(err.message, err.col)
 
 
-@dataclass
 class MathQuestion:
-    """A `forward`, `local` or `gradient` step: the truth is torch autograd on the graph."""
+    """A `forward`, `local`, `gradient` or `backprop` step: the truth is torch autograd on the graph."""
 
-    step: Step
-    comp: Computation
-    engine: Engine
-    tol: Tolerance
-    mistakes: tuple[Mistake, ...] = ()
-    _names: list[str] = field(init=False)
+    def __init__(self, step: Step, engine: Engine, tol: Tolerance, *, hidden: frozenset[str] = frozenset()):
+        self.step = step
+        self.engine = engine
+        self.comp = engine.comp
+        self.tol = tol
+        self.hidden = hidden  # names whose value this step asks for, or not yet shown
+        self.kind = step.definition
+        self.upstream_name = f"grad_{step.target[0]}" if step.kind == "backprop" else None
+        self.names = [*self.comp.inputs, *self.comp.nodes] + ([self.upstream_name] if self.upstream_name else [])
+        self._truths: dict[int, Value | None] = {}
 
-    def __post_init__(self) -> None:
-        self._names = [*self.comp.inputs, *self.comp.nodes]
+    # --- truths, at the lesson's values and at the test points ----------------------
 
-    def truth_at(self, a: Analysis) -> Value:
-        kind, target = self.step.kind, self.step.target
-        if kind == "forward":
-            return a.values[target]
-        if kind == "local":
-            return a.local[tuple(target)]
-        return a.gradients[target]
+    @cached_property
+    def points(self) -> tuple[Analysis, ...]:
+        """The lesson's values first, then the test points."""
+        return (self.engine.truth, *self.engine.points)
+
+    def env(self, point: Analysis) -> dict[str, Value]:
+        if self.upstream_name is None:
+            return point.values
+        return {**point.values, self.upstream_name: self.upstream(point)}
+
+    def upstream(self, point: Analysis) -> Value:
+        of = self.step.target[0]
+        return point.gradients[of] if point is self.engine.truth or point is self.engine.native else point.upstream(of)
+
+    def truth_at(self, point: Analysis) -> Value | None:
+        key = id(point)
+        if key not in self._truths:
+            upstream = self.upstream(point) if self.upstream_name else None
+            try:
+                value = np.asarray(self.kind.truth(point, self.step.target, upstream), dtype=float)
+            except (ValueError, KeyError):
+                value = None
+            self._truths[key] = value if value is not None and is_finite(value) else None
+        return self._truths[key]
 
     @property
     def expected(self) -> Value:
-        return self.truth_at(self.engine.truth)
+        return np.asarray(self.kind.truth(self.engine.truth, self.step.target, None), dtype=float)
 
     @property
     def native(self) -> Value:
         """What torch computes in the lesson's own dtype."""
-        return self.truth_at(self.engine.native)
+        return np.asarray(self.kind.truth(self.engine.native, self.step.target, None), dtype=float)
+
+    @property
+    def what(self) -> str:
+        """What the step asks for, in words: `dz/dx`, `∂y/∂x`, `y`, what flows into W."""
+        kind, target, out = self.step.kind, self.step.target, self.comp.output
+        return {
+            "forward": lambda: str(target),
+            "local": lambda: f"∂{target[0]}/∂{target[1]}",
+            "gradient": lambda: f"d{out}/d{target}",
+            "backprop": lambda: f"the gradient flowing into {target[1]}",
+        }[kind]()
+
+    # --- judging ------------------------------------------------------------------------
 
     def parse(self, text: str) -> Expr:
-        return parse(text, self._names, answer=True)
+        return parse(text, self.names, answer=True)
 
-    def grade(self, text: str) -> Verdict:
+    def grade(self, text: str, given: Given | None = None) -> Verdict:
         try:
             expr = self.parse(text)
-            value = evaluate(expr, self.engine.truth.values)
-        except (ParseError, EvalError) as err:
+        except ParseError as err:
             return _invalid(err)
-        read_as = to_text(expr)
-        problem = shape_problem(value, self.expected)
+        problem = self._form_problem(expr)
         if problem:
-            return Verdict("wrong", problem.capitalize() + ".", "shape", read_as)
-        if not is_finite(value):
-            return Verdict("wrong", "Your answer is not a finite number here (a division by zero?).", None, read_as)
-        if self._accepts(value):
-            mismatch = self._mismatch_elsewhere(expr)
-            if mismatch is None:
-                return Verdict("correct", "", None, read_as)
-            return Verdict("wrong", mismatch, "coincidence", read_as)
-        for mistake in self.mistakes:
-            if self.same(expr, mistake.answer):
-                return Verdict("wrong", mistake.feedback, "authored", read_as)
-        return self._diagnose(expr, value, read_as)
+            return Verdict.invalid(problem, 0)
+        read_as = to_text(expr)
+        answer = _Answer(expr, self)
+        try:
+            here = answer.at(self.points[0])
+        except EvalError as err:
+            return Verdict.wrong(f"Your formula does not compute here: {err.message}.", "shape", read_as)
+        for mistake in self.step.mistakes:
+            if self._matches(answer, mistake.answer):
+                return Verdict.wrong(mistake.feedback, "authored", read_as)
+        expected = self.expected
+        if here.shape != expected.shape and not (here.ndim == 0 and self._broadcasts):
+            return self._shape(answer, here, expected, read_as)
+        if not is_finite(here):
+            return Verdict.wrong("Your answer is not a finite number here (a division by zero?).", None, read_as)
+        right_here = self._right_here(here)
+        if right_here and all(answer.close_to(p, self.truth_at(p)) for p in answer.checked[1:]):
+            return Verdict.right(read_as)
+        precision = self._precision(expr, expected)
+        if precision:
+            return Verdict.wrong(precision, "precision", read_as)
+        for candidate in self._candidates(given, answer.formula):
+            if answer.matches(candidate.value, self.truth_at):
+                return Verdict.wrong(candidate.feedback, candidate.diagnosis, read_as)
+        if right_here:
+            return Verdict.wrong(self._coincidence(answer), "coincidence", read_as)
+        return Verdict.wrong("Not what torch computes. Try again, or ask for a hint.", None, read_as)
 
-    def _accepts(self, value: Value) -> bool:
-        return any(self.tol.close(value, t) for t in (self.expected, self.native, *self.alternatives))
+    @property
+    def _broadcasts(self) -> bool:
+        """A number may stand for every entry: local factors (1/3 for a mean's
+        partials) and gradients of vectors, as the prompt allows."""
+        return self.step.kind == "local" or (self.step.kind == "gradient" and self.expected.ndim == 1)
 
-    def _mismatch_elsewhere(self, expr: Expr) -> str | None:
-        """For a derivative written as a formula: check it at other points too
-        (WeBWorK's way), so that `x + 1.5` is not taken for `2*x` at x = 1.5."""
+    def _form_problem(self, expr: Expr) -> str | None:
         used = names(expr)
-        if not used or self.step.kind == "forward":
-            return None
-        for a in self.engine.samples(frozenset(self.comp.input_ancestors(used))):
-            truth = self.truth_at(a)
-            try:
-                value = evaluate(expr, a.values)
-            except EvalError:
-                continue
-            if not is_finite(truth):
-                continue
-            if not self.tol.close(value, truth):
-                moved = ", ".join(
-                    f"{n} = {format_number(a.values[n])}" for n in used if not isinstance(a.values[n], tuple)
-                )
-                where = f" at {moved}" if moved else " at other values"
+        if self.kind.asks_value:
+            asked = self.kind.asked_node(self.step.target)
+            if asked in used:
+                return f"This step asks for the value of {asked} itself: compute it from the values it is made of."
+            later = [n for n in used if n in self.hidden]
+            if later:
                 return (
-                    f"Right value here, but not as a formula: {where.strip()} it gives {format_value(value)},"
-                    f" while torch gives {format_value(truth)}."
+                    f"The value of {later[0]} is not shown yet: compute {asked} from the inputs and the values"
+                    " already on screen."
                 )
+        form = self.step.form
+        if form == "formula" and not used:
+            wanted = ", ".join(n for n in self.names if n not in self.hidden) or "the lesson's names"
+            return f"This step asks for a formula: write it with the names ({wanted}), not as a number."
+        if form == "number" and used:
+            return "This step asks for a number: compute the value rather than writing a formula."
         return None
 
-    def same(self, expr: Expr, other_text: str) -> bool:
-        """Whether an answer matches another (an authored mistake), here and at other points."""
+    def _right_here(self, here: Value) -> bool:
+        return any(self.tol.close(here, t) for t in (self.expected, self.native, *self.alternatives))
+
+    def _matches(self, answer: _Answer, mistake_text: str) -> bool:
+        """Whether the answer is an authored mistake: at the test points too when
+        both are formulas; at the lesson's values otherwise, unless that value is
+        right (then a right number stays right)."""
         try:
-            other = self.parse(other_text)
-            if not self.tol.close(evaluate(expr, self.engine.truth.values), evaluate(other, self.engine.truth.values)):
-                return False
-            used = sorted(set(names(expr)) | set(names(other)))
-            if names(expr) and names(other) and self.step.kind != "forward":
-                for a in self.engine.samples(frozenset(self.comp.input_ancestors(used))):
-                    if not self.tol.close(evaluate(expr, a.values), evaluate(other, a.values)):
-                        return False
-            return True
+            mistake = _Answer(self.parse(mistake_text), self)
+            value = mistake.at(self.points[0])
         except (ParseError, EvalError):
             return False
+        if answer.formula and mistake.formula:  # a "mistake" right everywhere is no mistake
+            return answer.matches(mistake.at_or_none, self.truth_at)
+        if self._right_here(value):
+            return False
+        return answer.shape_ok(value) and self.tol.close(answer.at(self.points[0]), value)
+
+    def _shape(self, answer: _Answer, here: Value, expected: Value, read_as: str) -> Verdict:
+        for transform, tag, feedback in self._reshapes():
+            if answer.right_after(transform, self.truth_at):
+                return Verdict.wrong(feedback, tag, read_as)
+        return Verdict.wrong(shape_problem(here, expected, self.what), "shape", read_as)
+
+    def _reshapes(self) -> list[tuple[Callable[[Value], Value], str, str]]:
+        """Answers of another shape that are a classic slip: transposed, or not
+        summed over the dimension an input was broadcast along."""
+        target_shape = self.expected.shape
+        found = [(lambda v: np.asarray(v).T if np.ndim(v) == 2 else None, "transposed", self._transposed_feedback())]
+        name = self.step.target[1] if self.step.kind == "backprop" else self.step.target
+        found.append(
+            (
+                lambda v: (
+                    chain.unbroadcast(v, target_shape)
+                    if np.ndim(v) > len(target_shape) or np.shape(v) != target_shape
+                    else None
+                ),
+                "broadcast_sum",
+                f"{name} was broadcast in the forward pass: sum its gradient over the dimension it was copied along.",
+            )
+        )
+        return found
+
+    def _transposed_feedback(self) -> str:
+        return (
+            f"That is the transpose of {self.what}: a gradient has the shape of the tensor it belongs to"
+            " (check the shapes of each factor)."
+        )
 
     @cached_property
     def alternatives(self) -> tuple[Value, ...]:
@@ -162,194 +225,200 @@ class MathQuestion:
                 return (evaluate(comp.nodes[target], rounded),)
             if kind == "local":
                 return (local_factor(comp, tuple(target), rounded),)
+            if kind == "backprop":
+                return (vjp(comp, tuple(target), rounded, shown(truth.gradients[target[0]])),)
             if target == comp.output:
                 return ()
-            total: Value = 0.0
+            total = np.zeros(comp.shapes[target])
             for user in comp.consumers[target]:
-                edge = (user, target)
-                total = chain.add(
-                    total, chain.step_back(comp, edge, shown(truth.gradients[user]), shown(truth.local[edge]))
-                )
+                edge, upstream = (user, target), shown(truth.gradients[user])
+                if needs_backprop(comp, *edge):
+                    total = total + vjp(comp, edge, rounded, upstream)
+                else:
+                    total = total + chain.step_back(comp, edge, upstream, shown(truth.local[edge]))
             return (total,)
         except (EvalError, ValueError, KeyError):
             return ()
 
+    def _candidates(self, given: Given | None, formula: bool) -> list[Candidate]:
+        """For a number, the general causes come first: 7.66 for −7.66 is a sign
+        error, which a number cannot show to be a slip in sin′."""
+        carried = self._carried(given) if self.step.kind == "gradient" else []
+        general = [c for c in self.candidates if c.diagnosis in ("sign", "reciprocal")]
+        specific = [c for c in self.candidates if c.diagnosis not in ("sign", "reciprocal")]
+        return carried + (specific + general if formula else general + specific)
+
+    def _carried(self, given: Given | None) -> list[Candidate]:
+        factors: dict = {}
+        for edge, (index, text) in (given or {}).items():
+            if edge not in self.comp.edges:
+                continue
+            try:
+                answer = _Answer(self.parse(text), self)
+                answer.at(self.points[0])
+            except (ParseError, EvalError):
+                continue
+            factors[edge] = (index, answer.at_or_none)
+        return bugs.carried(self.comp, self.step.target, factors)
+
     @cached_property
     def candidates(self) -> list[Candidate]:
-        truth, comp = self.engine.truth, self.comp
-        kind, target = self.step.kind, self.step.target
-        out: list[Candidate] = []
-        expected = self.expected
-
-        def add(value: Value | Callable[[], Value], diagnosis: str, feedback: str) -> None:
-            try:
-                value = value() if callable(value) else value
-            except (ValueError, KeyError, TypeError, IndexError, ZeroDivisionError):
-                return
-            if is_finite(value) and not self.tol.close(value, expected):
-                out.append(Candidate(value, diagnosis, feedback))
-
-        add(lambda: _negated(expected), "sign", "Check the sign: the size is right, the sign is not.")
+        comp, kind, target = self.comp, self.step.kind, self.step.target
         if kind == "forward":
-            for name, value in truth.values.items():
-                if name != target:
-                    add(value, "wrong_node", f"That is the value of {name}, not of {target}.")
-            return out
-        of, wrt = tuple(target) if kind == "local" else (comp.output, target)
-        if not isinstance(expected, tuple) and expected != 0:
-            add(1 / expected, "reciprocal", "That is the reciprocal: the derivative is upside down.")
-        for name in dict.fromkeys((wrt, of)):
-            add(
-                truth.values[name],
-                "forward_value",
-                f"That is the value of {name} in the forward pass; the question asks for a derivative.",
-            )
-        if kind == "local":
-            if of != comp.output:
-                add(
-                    truth.gradients[wrt],
-                    "total_instead_of_local",
-                    f"That is the total gradient d{comp.output}/d{wrt}; the local factor is only ∂{of}/∂{wrt},"
-                    f" the derivative of {of} = {to_text(comp.nodes[of])} alone.",
-                )
-            for edge, value in truth.local.items():
-                if edge != (of, wrt):
-                    add(value, "wrong_node", f"That is ∂{edge[0]}/∂{edge[1]}, not ∂{of}/∂{wrt}.")
-            for name, value in truth.gradients.items():  # a chain carried on past this factor
-                if name != wrt:
-                    add(
-                        value,
-                        "total_instead_of_local",
-                        f"That is the total gradient d{comp.output}/d{name}; the question asks only for the"
-                        f" local factor ∂{of}/∂{wrt}, the derivative of {of} = {to_text(comp.nodes[of])}.",
-                    )
-            return out
-        self._gradient_candidates(add)
-        return out
+            found = bugs.forward_candidates(comp, target)
+        elif kind == "local":
+            found = bugs.local_candidates(comp, tuple(target))
+        elif kind == "gradient":
+            found = bugs.gradient_candidates(comp, target)
+        else:
+            found = bugs.backprop_candidates(comp, tuple(target), self.upstream)
+        if kind != "forward":
+            below = target[1] if kind in ("local", "backprop") else target
+            found += bugs.averaged(comp, below, self.truth_at) if kind != "local" else []
+        found += bugs.general(self.truth_at, self.expected.ndim == 0)
+        if self.expected.ndim == 2:
+            found.append(Candidate("transposed", self._transposed_feedback(), lambda p: _transpose(self.truth_at(p))))
+        return found
 
-    def _gradient_candidates(self, add: Callable) -> None:
-        comp, truth, target = self.comp, self.engine.truth, self.step.target
-        paths = []  # (path, its gradient), for the paths whose chain arithmetic has a value
-        wide = comp.path_count(target) > MAX_PATHS  # then path by path would take too long
-        for path in [] if wide else comp.paths(target):
+    def prepare(self) -> None:
+        """Compute the truths and candidate values now (before the first keystroke)."""
+        for point in self.points:
+            self.truth_at(point)
+        for candidate in self.candidates:
+            candidate.value(self.points[0])
+
+    def _precision(self, expr: Expr, truth: Value) -> str | None:
+        return precision_message(expr, truth, self.tol)
+
+    def _coincidence(self, answer: _Answer) -> str:
+        for point in answer.checked[1:]:
+            if not answer.close_to(point, self.truth_at(point)):
+                moved = ", ".join(
+                    f"{n} = {format_value(point.values[n])}"
+                    for n in self.comp.inputs
+                    if not self.comp.fixed(n) and np.ndim(point.values[n]) == 0
+                )
+                where = f"at {moved}" if moved else "at other values of the inputs"
+                return (
+                    f"Your formula gives the right number here, but not {where}: it is not the derivative,"
+                    " only equal to it at these numbers. Write the formula that holds for every value."
+                    if self.step.kind != "forward"
+                    else f"Your formula gives the right number here, but it is not how {self.step.target} is computed"
+                    f" (try it {where})."
+                )
+        return "Not what torch computes."
+
+
+class _Answer:
+    """An answer's values at the points where it is checked (all of them for a
+    formula, the lesson's values alone for a number)."""
+
+    def __init__(self, expr: Expr, question: MathQuestion):
+        self.expr = expr
+        self.question = question
+        self.formula = bool(names(expr))
+        self.checked = question.points if self.formula else question.points[:1]
+        self._values: dict[int, Value] = {}
+
+    def at(self, point: Analysis) -> Value:
+        key = id(point)
+        if key not in self._values:
+            self._values[key] = evaluate(self.expr, self.question.env(point))
+        return self._values[key]
+
+    def at_or_none(self, point: Analysis) -> Value | None:
+        try:
+            return self.at(point)
+        except EvalError:
+            return None
+
+    def shape_ok(self, value: Value) -> bool:
+        mine = self.at_or_none(self.question.points[0])
+        return mine is not None and (np.shape(mine) == np.shape(value) or np.ndim(mine) == 0)
+
+    def close_to(self, point: Analysis, truth: Value | None) -> bool:
+        """Right at `point` (a point where torch's truth is not finite proves nothing)."""
+        if truth is None:
+            return True
+        value = self.at_or_none(point)
+        return value is not None and self.question.tol.close(value, truth)
+
+    def matches(
+        self,
+        other: Callable[[Analysis], Value | None],
+        truth: Callable[[Analysis], Value | None],
+        *,
+        require_wrong: bool = True,
+    ) -> bool:
+        """Equal to `other` at every checked point, and (with `require_wrong`) not
+        right everywhere: a candidate mistake must be a mistake."""
+        wrong_somewhere = False
+        for point in self.checked:
+            mine, theirs = self.at_or_none(point), other(point)
+            if mine is None or theirs is None or not is_finite(theirs) or not self.question.tol.close(mine, theirs):
+                return False
+            t = truth(point)
+            if t is not None and not self.question.tol.close(theirs, t):
+                wrong_somewhere = True
+        return wrong_somewhere or not require_wrong
+
+    def right_after(
+        self, transform: Callable[[Value], Value | None], truth: Callable[[Analysis], Value | None]
+    ) -> bool:
+        """Whether `transform(answer)` is right at every checked point."""
+        for point in self.checked:
+            mine, t = self.at_or_none(point), truth(point)
+            if mine is None:
+                return False
             try:
-                paths.append((path, chain.along(comp, path, truth.local)))
+                changed = transform(mine)
             except ValueError:
-                continue
-        if len(paths) > 1:  # first: where a path's value equals a local factor, the missing path is the point
-            for path, whole in paths:
-                via = " → ".join(e[0] for e in path) + f" → {target}"
-                add(
-                    whole,
-                    "missing_path",
-                    f"That is only the path {via}. {target} reaches {comp.output} along {len(paths)} paths,"
-                    f" and the gradients of the paths add up.",
-                )
-        for user in comp.consumers[target]:
-            if user != comp.output:
-                add(
-                    truth.local[(user, target)],
-                    "local_instead_of_total",
-                    f"That is only the local factor ∂{user}/∂{target}; multiply it by the gradient"
-                    f" flowing back into {user}, d{comp.output}/d{user}.",
-                )
-        for path, whole in paths:
-            for edge in path:
-                node, arg = edge
-                value = lambda p=path, e=edge, w=whole: chain.add(  # noqa: E731
-                    chain.sub(self.expected, w), chain.along(comp, p, truth.local, skip=e)
-                )
-                inner = " (the inner derivative)" if edge == path[-1] and len(path) > 1 else ""
-                add(
-                    value,
-                    "missing_factor",
-                    f"You dropped the factor ∂{node}/∂{arg}{inner}, the derivative of {node} ="
-                    f" {to_text(comp.nodes[node])} ({format_value(truth.local[edge])} here). The chain rule multiplies"
-                    f" every factor along the path.",
-                )
-                add(
-                    lambda p=path, e=edge, w=whole: chain.add(self.expected, chain.sub(_times(w, truth.local[e]), w)),
-                    "extra_factor",
-                    f"You multiplied by ∂{node}/∂{arg} once too often.",
-                )
-        for name, value in truth.gradients.items():
-            if name != target and name != comp.output:
-                add(value, "wrong_node", f"That is d{comp.output}/d{name}, not d{comp.output}/d{target}.")
-
-    def _diagnose(self, expr: Expr, value: Value, read_as: str) -> Verdict:
-        precision = _precision(expr, self.expected)
-        if precision:
-            return Verdict("wrong", precision, "precision", read_as)
-        if isinstance(expr, Name):  # a bare name says which value it is better than any number
-            if self.step.kind == "forward":
-                return Verdict(
-                    "wrong", f"That is the value of {expr.id}, not of {self.step.target}.", "wrong_node", read_as
-                )
-            return Verdict(
-                "wrong",
-                f"That is the value of {expr.id} in the forward pass; the question asks for a derivative.",
-                "forward_value",
-                read_as,
-            )
-        matches = [c for c in self.candidates if self.tol.close(value, c.value)]
-        if matches:
-            best = min(matches, key=lambda c: _distance(value, c.value))
-            return Verdict("wrong", best.feedback, best.diagnosis, read_as)
-        return Verdict("wrong", "Not what torch computes. Try again, or ask for a hint.", None, read_as)
+                return False
+            if changed is None or (t is not None and not self.question.tol.close(changed, t)):
+                return False
+        return True
 
 
-def _distance(a: Value, b: Value) -> float:
-    """How far apart two values are, relative to their size (scalars broadcast)."""
-    if isinstance(a, tuple) or isinstance(b, tuple):
-        n = len(a) if isinstance(a, tuple) else len(b)
-        a = a if isinstance(a, tuple) else (a,) * n
-        b = b if isinstance(b, tuple) else (b,) * n
-        return max((_distance(x, y) for x, y in zip(a, b)), default=0.0)
-    return abs(a - b) / max(abs(b), 1e-12)
+def _transpose(value: Value | None) -> Value | None:
+    return None if value is None else value.T
 
 
-def _scaled(value: Value, k: float) -> Value:
-    return tuple(_scaled(v, k) for v in value) if isinstance(value, tuple) else value * k
-
-
-def _negated(value: Value) -> Value:
-    return tuple(_negated(v) for v in value) if isinstance(value, tuple) else -value
-
-
-def _times(a: Value, b: Value) -> Value:
-    if isinstance(a, tuple) or isinstance(b, tuple):
-        n = len(a) if isinstance(a, tuple) else len(b)
-        a = a if isinstance(a, tuple) else (a,) * n
-        b = b if isinstance(b, tuple) else (b,) * n
-        if any(isinstance(x, tuple) for x in (*a, *b)):
-            raise ValueError("shape")
-        return tuple(x * y for x, y in zip(a, b))
-    return a * b
-
-
-def _literal(expr: Expr) -> tuple[str, float] | None:
-    """A plain number as written (its text, its value), or None."""
-    if isinstance(expr, Unary) and isinstance(expr.operand, Num) and expr.op == "-":
-        return "-" + expr.operand.text, -expr.operand.value
+def _literals(expr: Expr) -> list[tuple[str, float]] | None:
+    """The numbers of a plain number or list of numbers, as written; else None."""
+    if isinstance(expr, Unary) and isinstance(expr.operand, Num) and expr.op == "-" and expr.operand.text != "pi":
+        return [("-" + expr.operand.text, -expr.operand.value)]
     if isinstance(expr, Num) and expr.text != "pi":
-        return expr.text, expr.value
+        return [(expr.text, expr.value)]
+    if isinstance(expr, Vector):
+        found = []
+        for item in expr.items:
+            inner = _literals(item)
+            if inner is None:
+                return None
+            found += inner
+        return found
     return None
 
 
-def _precision(expr: Expr, truth: Value) -> str | None:
-    """A plain number that is the truth rounded to too few figures."""
-    lit = _literal(expr)
-    if lit is None or isinstance(truth, tuple) or truth == 0 or lit[1] == 0 or "e" in lit[0].lower():
+def precision_message(expr: Expr, truth: Value, tol: Tolerance) -> str | None:
+    """A plain number (or list) that is the truth rounded to too few figures."""
+    literals = _literals(expr)
+    t = np.asarray(truth, dtype=float).reshape(-1)
+    if literals is None or len(literals) != t.size or not np.all(np.isfinite(t)):
         return None
-    text, value = lit
-    if round(truth, len(text.partition(".")[2])) != value:
-        return None
-    figures = len(text.lstrip("-").replace(".", "").lstrip("0"))
-    plural = "s" * (figures > 1)
-    return f"Right digits, but {text} has only {figures} significant figure{plural}: give at least 4."
+    for (text, value), entry in zip(literals, t):
+        mantissa, _, exponent = text.lower().partition("e")
+        unit = 10.0 ** (int(exponent or 0) - len(mantissa.partition(".")[2]))  # the last digit written
+        if abs(value - entry) > 0.5 * unit * (1 + 1e-9):
+            return None  # not the truth rounded: another mistake
+    figures = tol.figures(truth)
+    return f"Right as far as it goes, but rounded too much: give at least {figures} significant figures."
 
 
 # --- run and predict steps: the truth is the live torch state ---------------------
+
+_OUTCOME = "Answer ok (it runs) or error (it raises)."
+_BOOL = "Answer True or False."
 
 
 @dataclass
@@ -357,71 +426,125 @@ class BehaviourQuestion:
     """A `predict` step (expected: what torch reports) or a `run` step's outcome."""
 
     step: Step
-    expected: object  # None, bool, str, float or tuple
+    expected: Any  # None, bool, str, or a numpy array
     tol: Tolerance
     known: list[str] = field(default_factory=list)  # names an answer may use (none for a run's outcome)
     values: dict[str, Value] = field(default_factory=dict)  # the live values then, for those names
     mistakes: tuple[Mistake, ...] = ()
     backwards: int = 0  # for N.grad: how many backward() calls are summed in it
+    hidden: frozenset[str] = frozenset()  # names not shown yet (a value being asked)
+
+    @property
+    def prop(self) -> str:
+        return str(self.step.target).partition(".")[2] if self.step.kind == "predict" else "outcome"
 
     def read(self, text: str) -> Expr:
         return parse(text, self.known, answer=True, words=True)
 
-    def grade(self, text: str) -> Verdict:
+    def grade(self, text: str, given: Given | None = None) -> Verdict:
         try:
             expr = self.read(text)
+        except ParseError as err:
+            hint = self._words_hint(text) if err.message.startswith("unknown name") else None
+            return Verdict.invalid(hint, 0) if hint else _invalid(err)
+        hint = self._form_problem(expr)
+        if hint:
+            return Verdict.invalid(hint, 0)
+        try:
             value = self._value(expr)
-        except (ParseError, EvalError) as err:
+        except EvalError as err:
             return _invalid(err)
-        if self.step.kind == "run" and value not in ("ok", "error"):
-            return Verdict("invalid", "Answer ok (it runs) or error (it raises).", col=0)
         read_as = to_text(expr)
         if self._equal(value, self.expected):
-            return Verdict("correct", "", None, read_as)
+            return Verdict.right(read_as)
         for mistake in self.mistakes:
             try:
                 if self._equal(value, self._value(self.read(mistake.answer))):
-                    return Verdict("wrong", mistake.feedback, "authored", read_as)
+                    return Verdict.wrong(mistake.feedback, "authored", read_as)
             except (ParseError, EvalError):
                 continue
-        return Verdict("wrong", *self._diagnose(value), read_as)
+        return Verdict.wrong(*self._diagnose(expr, value), read_as)
 
-    def _value(self, expr: Expr) -> object:
+    def _words_hint(self, text: str) -> str | None:
+        """For a word that is not an answer word: the words this step accepts."""
+        word = text.strip().lower()
+        if not word.isalpha():
+            return None
+        if self.prop == "outcome":
+            return _OUTCOME
+        if self.prop in ("requires_grad", "is_leaf") and word not in WORDS:
+            return _BOOL
+        if self.prop == "grad_fn" and word not in WORDS:
+            return "Answer a grad_fn name as torch prints it (such as PowBackward0), or None."
+        return None
+
+    def _form_problem(self, expr: Expr) -> str | None:
+        if self.prop == "outcome":
+            return None if isinstance(expr, Word) and expr.text in ("ok", "error") else _OUTCOME
+        if self.prop in ("requires_grad", "is_leaf") and not (
+            isinstance(expr, Word) and expr.text in ("True", "False")
+        ):
+            return _BOOL
+        if self.prop == "":
+            used = names(expr)
+            asked = str(self.step.target)
+            if asked in used:
+                return f"This step asks for the value of {asked} itself: compute it from the values it is made of."
+            later = [n for n in used if n in self.hidden]
+            if later:
+                return f"The value of {later[0]} is not shown yet: compute {asked} from the values already on screen."
+        return None
+
+    def _value(self, expr: Expr) -> Any:
         if isinstance(expr, Word):
             return {"None": None, "True": True, "False": False}.get(expr.text, expr.text)
         return evaluate(expr, self.values)
 
-    def _equal(self, value: object, expected: object) -> bool:
+    def _equal(self, value: Any, expected: Any) -> bool:
         if expected is None or isinstance(expected, bool) or isinstance(value, bool) or value is None:
             return value is expected
         if isinstance(expected, str) or isinstance(value, str):
             return isinstance(value, str) and isinstance(expected, str) and value.lower() == expected.lower()
-        return shape_problem(value, expected) is None and self.tol.close(value, expected)
+        return np.shape(value) == np.shape(expected) and self.tol.close(value, expected)
 
-    def _diagnose(self, value: object) -> tuple[str, str | None]:
+    def _diagnose(self, expr: Expr, value: Any) -> tuple[str, str | None]:
         expected, target = self.expected, self.step.target
-        if self.step.kind == "run":
+        if self.prop == "outcome":
             if expected == "error":
-                return "It raises: torch refuses one of these operations.", "outcome"
-            return "It runs without an error.", "outcome"
-        name, _, prop = str(target).partition(".")
-        if prop == "grad" and expected is None:
+                return "Look again: one of these operations is something torch refuses here.", "outcome"
+            return "Look again: torch has everything each of these operations needs.", "outcome"
+        name = str(target).partition(".")[0]
+        if self.prop == "grad" and expected is None:
             return (
-                f"{name}.grad is None here: torch fills .grad only on leaves that require grad"
-                " (or on tensors that called retain_grad()), and only after backward().",
+                "torch fills .grad only on leaves that require grad (or on tensors that called retain_grad()),"
+                " and only after backward(): which kind of tensor is this?",
                 "grad_is_none",
             )
         if expected is None:
-            return f"{target} is None here.", "none"
+            return f"Think about whether torch has anything to put in {target} at this point.", "none"
         if value is None:
-            return f"{target} is not None here.", "not_none"
-        n = self.backwards
-        if n >= 2 and isinstance(value, float | tuple) and self.tol.close(_scaled(value, n), expected):
-            return (
-                f"Gradients accumulate: each backward() adds to .grad, and {n} of them have run"
-                f" since {name}.grad was last zeroed, so {target} holds {n} times that.",
-                "accumulation",
-            )
-        if prop == "grad_fn":
+            return f"torch does have something in {target} here.", "not_none"
+        if isinstance(expected, np.ndarray) and isinstance(value, np.ndarray):
+            if value.shape != expected.shape:
+                return shape_problem(value, expected, str(target)), "shape"
+            n = self.backwards
+            if n >= 2 and self.tol.close(value * n, expected):
+                return (
+                    f"Gradients accumulate: each backward() adds to .grad, and {n} of them have run"
+                    f" since {name}.grad was last zeroed.",
+                    "accumulation",
+                )
+            precision = precision_message(expr, expected, self.tol)
+            if precision:
+                return precision, "precision"
+        if self.prop == "grad_fn":
             return "Read grad_fn off the last operation that made this tensor.", None
         return "That is not what torch reports.", None
+
+
+def shape_problem(value: Value, expected: Value, what: str) -> str:
+    """`Your answer has 2 entries; dy/dx has 3.`, or in shapes for anything else."""
+    if np.ndim(value) == np.ndim(expected) == 1:
+        return f"Your answer has {len(value)} entries; {what} has {len(expected)}."
+    have = "is a single number" if np.ndim(value) == 0 else f"has shape {shape_text(np.shape(value))}"
+    return f"Your answer {have}; {what} has shape {shape_text(np.shape(expected))}."

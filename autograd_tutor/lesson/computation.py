@@ -2,31 +2,57 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from ..expr.ast import Expr, has_reduction, names
-from ..expr.evaluate import Value
+import numpy as np
+
+from ..expr.ast import Expr, names
+from ..expr.functions import is_elementwise
+from ..expr.to_code import to_code
+from .model import Range
 
 Edge = tuple[str, str]  # (node, argument): the local factor ∂node/∂argument
+Domain = str | tuple | Range | None  # "fixed", a tuple of arrays, a Range, or None for the default
 
 
 @dataclass(frozen=True)
 class Computation:
     dtype: str
-    inputs: dict[str, Value]  # authored values: floats, or tuples for vectors
+    inputs: dict[str, np.ndarray]  # the values of this variant (float64 arrays)
     requires_grad: dict[str, bool]
     nodes: dict[str, Expr]  # in definition order
     output: str
-    sizes: dict[str, int]  # vector length of each input and node; 0 for a scalar
+    shapes: dict[str, tuple[int, ...]]  # of every input and node
+    grad_output: np.ndarray | None = None  # output.backward(grad_output) for a non-scalar output
+    targets: frozenset[str] = frozenset()  # inputs holding class indices (cross_entropy targets)
+    domains: dict[str, Domain] = field(default_factory=dict)  # where each input may move (`sample`)
+    authored: dict[str, np.ndarray] = field(default_factory=dict)  # variant 0's values
+
+    def at(self, inputs: dict[str, np.ndarray]) -> Computation:
+        """The same computation at other input values (a variant)."""
+        return replace(self, inputs=inputs)
 
     def args(self, node: str) -> list[str]:
-        """The inputs and nodes in a node's expression, in order of first appearance."""
-        return names(self.nodes[node])
+        """The inputs and nodes a gradient flows into from `node`, in order of first
+        appearance in its expression (class-index targets carry no gradient)."""
+        return [n for n in names(self.nodes[node]) if n not in self.targets]
 
     def elementwise(self, node: str) -> bool:
-        """A node computed element by element (no reduction inside)."""
-        return not has_reduction(self.nodes[node])
+        """A node computed element by element (no reduction, matmul or mixing inside)."""
+        return is_elementwise(self.nodes[node])
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        """Vector length of each input and node; 0 for a scalar (matrices: their rows)."""
+        return {n: (s[0] if s else 0) for n, s in self.shapes.items()}
+
+    def is_tensor(self, name: str) -> bool:
+        """A matrix, or a vector in a lesson with matrices: answered by backprop steps."""
+        return len(self.shapes[name]) >= 2
+
+    def fixed(self, name: str) -> bool:
+        return self.domains.get(name) == "fixed" or (name in self.targets and self.domains.get(name) is None)
 
     @cached_property
     def consumers(self) -> dict[str, list[str]]:
@@ -74,3 +100,17 @@ class Computation:
     @cached_property
     def edges(self) -> tuple[Edge, ...]:
         return tuple((node, arg) for node in self.nodes for arg in self.args(node))
+
+    def upstream(self) -> set[str]:
+        """The names the output depends on (itself included)."""
+        found, stack = set(), [self.output]
+        while stack:
+            name = stack.pop()
+            if name not in found:
+                found.add(name)
+                if name in self.nodes:
+                    stack.extend(self.args(name))
+        return found
+
+    def forward_code(self) -> list[str]:
+        return [f"{name} = {to_code(expr)}" for name, expr in self.nodes.items()]

@@ -8,20 +8,24 @@ finite in the lesson's dtype) are in `autograd_tutor.validate`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from pydantic import ValidationError
 
-from ..expr.ast import Expr
+from ..expr.ast import Call, Expr, Name, walk
 from ..expr.ast import names as expr_names
-from ..expr.evaluate import EvalError, Value, evaluate, is_finite, shape
+from ..expr.display import format_value
+from ..expr.evaluate import EvalError, Value, evaluate, is_finite, shape, shape_text
+from ..expr.functions import FUNCTIONS
 from ..expr.parser import ParseError, is_answer_word, is_reserved, parse
 from .computation import Computation
-from .model import PROPERTIES, LessonSpec
+from .model import LessonSpec
 from .problems import LessonInvalid, Problem
 from .source import Source, SourceError, read
 from .steps import Step, sequence
+from .values import MAX_ELEMENTS, array
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -34,6 +38,8 @@ class Lesson:
     steps: list[Step]
     source: Source
     warnings: tuple[Problem, ...] = ()
+    # what the layers above compute once per lesson (its test points), never compared
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def id(self) -> str:
@@ -161,20 +167,23 @@ class _Checker:
     def error(self, path: tuple, message: str, *, key: bool = False, offset: int = 0) -> None:
         self.problems.append(self.source.at(path, message, key=key, offset=offset))
 
-    def warn(self, path: tuple, message: str) -> None:
-        self.warnings.append(self.source.at(path, message, "warning"))
+    def warn(self, path: tuple, message: str, *, key: bool = False) -> None:
+        self.warnings.append(self.source.at(path, message, "warning", key=key))
 
     def lesson(self) -> Lesson:
         spec = self.spec
         self.check_names()
-        inputs = {n: _value(i.value) for n, i in spec.inputs.items()}
+        inputs = {n: array(i.value) for n, i in spec.inputs.items()}
         exprs = self.parse_nodes()
+        targets = self.check_targets(exprs, inputs)
         values = self.evaluate(inputs, exprs)
+        domains = self.check_samples(inputs)
         output = spec.output or list(spec.nodes)[-1]
+        grad_output = None
         if output not in spec.nodes:
             self.error(("output",), f"output {output!r} is not a node (nodes: {', '.join(spec.nodes)})")
-        elif output in values and shape(values[output]):
-            self.error(("output",), f"output {output!r} is a vector; backward() needs a scalar: use sum() or mean()")
+        elif output in values:
+            grad_output = self.check_output(output, values[output])
         if self.problems:
             raise LessonInvalid(self.problems)
         comp = Computation(
@@ -183,11 +192,16 @@ class _Checker:
             {n: i.requires_grad for n, i in spec.inputs.items()},
             exprs,
             output,
-            {n: (shape(v) or (0,))[0] for n, v in values.items()},
+            {n: shape(v) for n, v in values.items()},
+            grad_output,
+            frozenset(targets),
+            domains,
+            inputs,
         )
         steps = sequence(spec, comp)
         for step in steps:
             self.check_step(step, comp)
+        self.check_tests(steps)
         if self.problems:
             raise LessonInvalid(self.problems)
         return Lesson(self.source.file, spec, comp, steps, self.source, tuple(self.warnings))
@@ -200,14 +214,11 @@ class _Checker:
                 elif is_reserved(name):
                     self.error((section, name), f"{name!r} is reserved (a function, pi or a Python word)", key=True)
                 elif is_answer_word(name):
-                    self.warnings.append(
-                        self.source.at(
-                            (section, name),
-                            f"in predict and run answers {name!r} means the word, not this tensor; rename it",
-                            "warning",
-                            key=True,
-                        )
-                    )
+                    message = f"in predict and run answers {name!r} means the word, not this tensor; rename it"
+                    self.warn((section, name), message, key=True)
+                elif name.startswith("grad_") and name[5:] in self.spec.nodes:
+                    message = f"in backprop answers {name!r} means the gradient flowing into {name[5:]}; rename it"
+                    self.warn((section, name), message, key=True)
         for name in set(self.spec.inputs) & set(self.spec.nodes):
             self.error(("nodes", name), f"{name!r} is both an input and a node", key=True)
 
@@ -224,6 +235,26 @@ class _Checker:
             known.append(name)
         return exprs
 
+    def check_targets(self, exprs: dict[str, Expr], inputs: dict[str, Value]) -> set[str]:
+        """Inputs used as class indices (cross_entropy's target): integers, no grad."""
+        targets: set[str] = set()
+        for node, expr in exprs.items():
+            for e in _target_calls(expr):
+                name = e.args[-1].id
+                if name not in inputs:
+                    self.error(("nodes", node), f"{e.func}'s target {name!r} must be an input holding class indices")
+                elif not np.all(inputs[name] == np.round(inputs[name])) or np.any(inputs[name] < 0):
+                    self.error(("inputs", name), f"{name} holds class indices: whole numbers from 0")
+                elif self.spec.inputs[name].requires_grad:
+                    self.error(("inputs", name), f"{name} holds class indices, which cannot require grad")
+                else:
+                    targets.add(name)
+        for name in targets:
+            for node, expr in exprs.items():
+                if name in expr_names(expr) and not _only_as_target(expr, name):
+                    self.error(("nodes", node), f"{name} holds class indices: use it only as a target")
+        return targets
+
     def evaluate(self, inputs: dict[str, Value], exprs: dict[str, Expr]) -> dict[str, Value]:
         values: dict[str, Value] = dict(inputs)
         for name, expr in exprs.items():
@@ -235,62 +266,77 @@ class _Checker:
                 self.error(("nodes", name), err.message, offset=err.col)
                 continue
             if not is_finite(value):
-                self.error(("nodes", name), f"{name} is not finite at the inputs given ({value})")
+                self.error(("nodes", name), f"{name} is not finite at the inputs given ({format_value(value)})")
+                continue
+            if value.size > MAX_ELEMENTS:
+                self.error(("nodes", name), f"{name} has {value.size} numbers (at most {MAX_ELEMENTS})")
                 continue
             values[name] = value
         return values
 
+    def check_samples(self, inputs: dict[str, Value]) -> dict[str, object]:
+        domains: dict[str, object] = {}
+        for name, spec in self.spec.inputs.items():
+            sample = spec.sample
+            if isinstance(sample, list):
+                listed = tuple(array(v) for v in sample)
+                for j, v in enumerate(listed):
+                    if v.shape != inputs[name].shape:
+                        message = f"each value in {name}'s sample has its shape {shape_text(inputs[name].shape)}"
+                        self.error(("inputs", name, "sample", j), message)
+                domains[name] = listed
+            else:
+                domains[name] = sample
+        return domains
+
+    def check_output(self, output: str, value: Value) -> Value | None:
+        grad_output = self.spec.grad_output
+        if grad_output is None:
+            if value.ndim:
+                self.error(
+                    ("output",),
+                    f"output {output!r} is a vector of shape {shape_text(value.shape)}; backward() needs a scalar:"
+                    " use sum() or mean(), or give grad_output (a value of the output's shape)",
+                )
+            return None
+        given = array(grad_output)
+        if given.shape != value.shape:
+            have, want = shape_text(given.shape), shape_text(value.shape)
+            self.error(("grad_output",), f"grad_output has shape {have}; the output {output} has {want}")
+        return given
+
     def check_step(self, step: Step, comp: Computation) -> None:
-        path = step.path
-        kind, target = step.kind, step.target
-        names = [*comp.inputs, *comp.nodes]
-        if kind == "forward" and target not in comp.nodes:
-            self.error((*path, "forward"), f"forward: {target!r} is not a node (nodes: {', '.join(comp.nodes)})")
-        elif kind == "local":
-            of, wrt = target
-            if of not in comp.nodes:
-                self.error((*path, "local", 0), f"local: {of!r} is not a node (nodes: {', '.join(comp.nodes)})")
-            elif wrt not in comp.args(of):
-                args = ", ".join(comp.args(of)) or "none"
-                self.error((*path, "local", 1), f"local: {wrt!r} is not an argument of {of} (its arguments: {args})")
-        elif kind == "gradient":
-            if target not in names:
-                self.error((*path, "gradient"), f"gradient: {target!r} is not an input or node")
-            elif target in comp.inputs and not comp.requires_grad[target]:
-                self.warn((*path, "gradient"), f"gradient of {target}, which does not require grad in torch")
-        elif kind == "predict":
-            name, dot, prop = target.partition(".")
-            if name not in names:
-                self.error((*path, "predict"), f"predict: {name!r} is not an input or node")
-            elif dot and prop not in PROPERTIES:
-                self.error((*path, "predict"), f"predict: {prop!r} is not one of {', '.join(PROPERTIES)}")
-        elif kind == "run":
-            for j, op in enumerate(target):
-                self.check_op((*path, "run", j), op, comp)
+        for subpath, message, severity in step.definition.check(step.target, comp):
+            if severity == "error":
+                self.error((*step.path, *subpath), message)
+            else:
+                self.warn((*step.path, *subpath), message)
         if self.spec.steps is not None:
             spec = self.spec.steps[step.index]
+            kind = step.kind
             if spec.ask is not None and not (
                 (kind == "forward" and isinstance(spec.ask, bool)) or (kind == "run" and spec.ask in ("outcome", False))
             ):
-                self.error((*path, "ask"), "ask is `false` on a forward step or `outcome` on a run step")
+                self.error((*step.path, "ask"), "ask is `false` on a forward step or `outcome` on a run step")
             if not step.takes_answer and (spec.answer is not None or spec.mistakes):
-                self.warn((*path, "answer"), "this step takes no answer; its answer and mistakes are never used")
+                self.warn((*step.path, "answer"), "this step takes no answer; its answer and mistakes are never used")
+            if spec.form != "any" and step.definition.source != "graph":
+                self.error((*step.path, "form"), "form is for forward, local, gradient and backprop steps")
 
-    def check_op(self, path: tuple, op, comp: Computation) -> None:
-        names = [*comp.inputs, *comp.nodes]
-        if op.op in ("zero_grad", "detach", "retain_grad") and op.arg not in names:
-            self.error(path, f"{op.op}: {op.arg!r} is not an input or node")
-        elif op.op == "requires_grad":
-            for name in op.arg:
-                if name not in names:
-                    self.error(path, f"requires_grad: {name!r} is not an input or node")
-        elif op.op == "set":
-            for name, value in op.arg.items():
-                if name not in comp.inputs:
-                    self.error(path, f"set: {name!r} is not an input (only inputs can be set)")
-                elif shape(_value(value)) != shape(comp.inputs[name]):
-                    self.error(path, f"set: {name} must keep its shape {list(shape(comp.inputs[name])) or 'scalar'}")
+    def check_tests(self, steps: list[Step]) -> None:
+        for j, test in enumerate(self.spec.tests):
+            if test.step >= len(steps):
+                self.error(("tests", j, "step"), f"step {test.step}: the lesson has steps 0 to {len(steps) - 1}")
+            elif not steps[test.step].takes_answer:
+                self.error(("tests", j, "step"), f"step {test.step} ({steps[test.step].kind}) takes no answer")
 
 
-def _value(value: float | list[float]) -> Value:
-    return tuple(value) if isinstance(value, list) else value
+def _target_calls(expr: Expr) -> list[Call]:
+    """The calls in `expr` whose last argument names class indices (cross_entropy's target)."""
+    return [e for e in walk(expr) if isinstance(e, Call) and FUNCTIONS[e.func].params[-1].kind == "target"]
+
+
+def _only_as_target(expr: Expr, name: str) -> bool:
+    """Whether `name` appears in `expr` only as a target argument."""
+    as_target = sum(call.args[-1].id == name for call in _target_calls(expr))
+    return as_target == sum(isinstance(e, Name) and e.id == name for e in walk(expr))

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import Any
 
-from ..expr.display import to_text
-from .code import op_code
+from ..expr.ast import Bin, Call, walk
 from .computation import Computation
+from .kinds import KINDS, Kind
 from .model import LessonSpec, Mistake, StepSpec
 
-ANSWERED = ("forward", "local", "gradient", "predict")
+# Functions whose local factor is neither elementwise nor a vector of partials.
+_MIXING = ("transpose", "softmax", "log_softmax", "logsumexp", "cross_entropy")
 
 
 @dataclass(frozen=True)
 class Step:
     index: int
-    kind: str  # forward | local | gradient | run | predict | explain
-    target: object  # node name, (of, wrt), "x.grad", [RunOp], or None
+    kind: str  # a key of KINDS
+    target: Any  # node name, (of, wrt), "x.grad", [Op], or None
     prompt: str
     ask: bool = True  # False: a forward step that only shows, or a run step with no outcome to predict
     hints: tuple[str, ...] = ()
@@ -24,45 +27,71 @@ class Step:
     answer: str | None = None
     mistakes: tuple[Mistake, ...] = ()
     path: tuple = ()  # where the step is in the lesson file, for located problems
+    form: str = "any"  # formula | number | any
+    id: str | None = None  # an authored identity
+    skills: tuple[str, ...] = ()
+    occurrence: int = 0  # how many earlier steps share this kind and target
+
+    @property
+    def definition(self) -> Kind:
+        return KINDS[self.kind]
 
     @property
     def takes_answer(self) -> bool:
-        return self.ask and self.kind in (*ANSWERED, "run")
+        return self.definition.takes_answer(self.ask)
 
-    def target_json(self) -> object:
-        if self.kind == "local":
-            return list(self.target)
-        if self.kind == "run":
-            return [op.op if op.arg is None else {op.op: op.arg} for op in self.target]
-        return self.target
+    def target_json(self) -> Any:
+        return self.definition.target_json(self.target)
+
+    @cached_property
+    def identity(self) -> list:
+        """What makes a step the same step across edits of its lesson: its authored
+        `id`, else its kind and target (and which one of equal steps it is)."""
+        if self.id is not None:
+            return ["id", self.id]
+        return [self.kind, self.target_json(), self.occurrence]
 
 
 def sequence(spec: LessonSpec, comp: Computation) -> list[Step]:
-    if spec.steps is None:
-        return _automatic(comp)
-    return [_written(i, s, comp) for i, s in enumerate(spec.steps)]
+    steps = _automatic(comp) if spec.steps is None else [_written(i, s, comp) for i, s in enumerate(spec.steps)]
+    seen: dict[str, int] = {}
+    numbered = []
+    for step in steps:
+        key = repr((step.kind, step.target_json()))
+        numbered.append(replace(step, occurrence=seen.get(key, 0)))
+        seen[key] = seen.get(key, 0) + 1
+    return numbered
+
+
+def needs_backprop(comp: Computation, node: str, arg: str) -> bool:
+    """Whether ∂node/∂arg is neither elementwise nor a vector of partials, so the
+    automatic sequence asks for a backprop step instead of a local factor."""
+    if len(comp.shapes[node]) >= 2 or len(comp.shapes[arg]) >= 2:
+        return True
+    for e in walk(comp.nodes[node]):
+        if isinstance(e, Bin) and e.op == "@":
+            return True
+        if isinstance(e, Call) and (e.func in _MIXING or (e.func in ("sum", "mean") and len(e.args) == 2)):
+            return True
+    vector_node = len(comp.shapes[node]) == 1
+    return vector_node and len(comp.shapes[arg]) == 1 and not comp.elementwise(node)
 
 
 def _automatic(comp: Computation) -> list[Step]:
-    targets: list[tuple[str, object]] = [("forward", n) for n in comp.nodes]
-    targets += [("local", (n, a)) for n in reversed(comp.nodes) for a in comp.args(n)]
+    targets: list[tuple[str, Any]] = [("forward", n) for n in comp.nodes]
+    for node in reversed(comp.nodes):
+        for arg in comp.args(node):
+            targets.append(("backprop" if needs_backprop(comp, node, arg) else "local", (node, arg)))
     targets += [("gradient", x) for x, rg in comp.requires_grad.items() if rg]
-    return [Step(i, kind, target, default_prompt(kind, target, comp, True)) for i, (kind, target) in enumerate(targets)]
+    return [Step(i, kind, target, KINDS[kind].prompt(target, comp, True)) for i, (kind, target) in enumerate(targets)]
 
 
 def _written(index: int, s: StepSpec, comp: Computation) -> Step:
     kind = s.kind
-    target: object = {
-        "forward": s.forward,
-        "local": tuple(s.local) if s.local else None,
-        "gradient": s.gradient,
-        "run": s.run,
-        "predict": s.predict,
-        "explain": None,
-    }[kind]
+    target = KINDS[kind].target(s)
     ask = s.ask is not False if kind == "forward" else (s.ask == "outcome" if kind == "run" else kind != "explain")
     explain = s.explain if kind != "explain" else None
-    prompt = s.prompt or (s.explain if kind == "explain" else default_prompt(kind, target, comp, ask))
+    prompt = s.prompt or (s.explain if kind == "explain" else KINDS[kind].prompt(target, comp, ask))
     return Step(
         index,
         kind,
@@ -74,34 +103,7 @@ def _written(index: int, s: StepSpec, comp: Computation) -> Step:
         s.answer,
         tuple(s.mistakes),
         ("steps", index),
+        s.form,
+        s.id,
+        tuple(s.skills),
     )
-
-
-def default_prompt(kind: str, target: object, comp: Computation, ask: bool) -> str:
-    if kind == "forward":
-        expr = to_text(comp.nodes[target]) if target in comp.nodes else "?"
-        return (
-            f"What is the value of `{target} = {expr}`?" if ask else f"The forward pass computes `{target} = {expr}`."
-        )
-    if kind == "local":
-        of, wrt = target
-        expr = to_text(comp.nodes[of]) if of in comp.nodes else "?"
-        return f"What is the local factor ∂{of}/∂{wrt}, where `{of} = {expr}`? Treat the other arguments as constants."
-    if kind == "gradient":
-        vector = " (a vector: one entry per element)" if comp.sizes.get(target) else ""
-        return f"What is the gradient d{comp.output}/d{target}{vector}?"
-    if kind == "run":
-        code = "\n".join(line for op in target for line in op_code(op, comp))
-        question = "Will it run (`ok`) or raise an error (`error`)?" if ask else "Run it."
-        return f"```python\n{code}\n```\n{question}"
-    if kind == "predict":
-        prop = target.partition(".")[2]
-        kinds = {
-            "grad": "a value, or None",
-            "requires_grad": "True or False",
-            "is_leaf": "True or False",
-            "grad_fn": "a grad_fn name such as PowBackward0, or None",
-            "": "a value",
-        }
-        return f"What is `{target}` now? ({kinds.get(prop, 'a value')})"
-    return ""

@@ -11,15 +11,6 @@ from ..session import LessonSession
 from .chain import chain_lines
 from .spans import Line, Span, line
 
-KIND_TITLES = {
-    "forward": "Forward pass",
-    "local": "Local factor",
-    "gradient": "Gradient",
-    "run": "Run",
-    "predict": "Predict",
-    "explain": "Read",
-}
-
 PENDING = "pending"  # a symbolic derivative still being worked out
 
 
@@ -47,8 +38,8 @@ def step_view(session: LessonSession, ready: bool, keys: Keys, derivative: str |
     it is being worked out, None when there is none."""
     step = session.step
     return StepView(
-        title=f"Step {step.index + 1} of {len(session.steps)} · {KIND_TITLES[step.kind]}",
-        prompt=step.prompt,
+        title=f"Step {step.index + 1} of {len(session.steps)} · {step.definition.label}",
+        prompt=session.prompt,
         formula=tuple(formula_lines(session, ready)),
         open=session.is_open,
         feedback=tuple(feedback_lines(session, ready, keys, derivative)),
@@ -68,10 +59,10 @@ def formula_lines(session: LessonSession, ready: bool) -> list[Line]:
 def explanation(session: LessonSession) -> str:
     """A step's explanation once it is answered or revealed; at once on a step that takes no answer."""
     step, record = session.step, session.record
-    if not step.explain:
+    if not session.explanation:
         return ""
     if not step.takes_answer or record.status in ("solved", "revealed"):
-        return step.explain
+        return session.explanation
     return ""
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..expr.display import format_value
-from ..lesson.code import forward_code, notebook, op_code, tensor_code
+from ..lesson.code import notebook, op_code, tensor_code
 from ..session import LessonSession
 from .graph import MAX_SHOWN
 from .text import markdown_to_plain
@@ -70,11 +70,11 @@ def score_text(session: LessonSession) -> str:
 def recap(session: LessonSession) -> str:
     """The lesson's authored `recap`, else the first sentence of each explanation the learner has read."""
     if session.lesson.spec.recap:
-        return session.lesson.spec.recap.strip()
+        return session.text(session.lesson.spec.recap).strip()
     points = []
     for step, record in zip(session.steps, session.records):
         if step.explain and record.status in ("solved", "revealed", "shown"):
-            points.append("- " + _first_sentence(step.explain))
+            points.append("- " + _first_sentence(session.text(step.explain)))
     return "\n".join(points)
 
 
@@ -97,7 +97,7 @@ def code_cells(session: LessonSession) -> list[Cell]:
                 if flag and text.startswith(f"print({name}.grad)"):
                     lines[i] = f"print({name}.grad)  # {format_value(engine.native.gradients[name], MAX_SHOWN)}"
         return [("The lesson in PyTorch", "\n".join(lines))]
-    setup = ["import torch", "", *(tensor_code(comp, n) for n in comp.inputs), *forward_code(comp)]
+    setup = ["import torch", "", *(tensor_code(comp, n) for n in comp.inputs), *comp.forward_code()]
     if any("math." in text for text in setup):
         setup = ["import math", *setup]
     cells: list[tuple[str, list[str]]] = [("The tensors and the forward pass", setup)]

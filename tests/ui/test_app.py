@@ -165,9 +165,9 @@ def test_answers_are_shown_as_typed_never_as_markup(data_dir):
 
     async def scenario(pilot):
         await open_lesson(pilot, "two paths")
-        await type_text(pilot, "[b]")  # a list of the node b: it parses, and must not turn bold
-        assert "read as: [b]" in text_of(app, "#status")
+        await type_text(pilot, "[x]")  # a list of the input x: it parses, and must not turn into markup
+        assert "read as: [x]" in text_of(app, "#status")
         await pilot.press("enter")
-        assert "Expected a single number" in text_of(app, "#feedback")
+        assert "Your answer has shape (1,); a has shape ()." in text_of(app, "#feedback")
 
     play(app, scenario)

@@ -76,7 +76,7 @@ class Tmux:
 @pytest.fixture
 def terminal(tmp_path):
     assert shutil.which("tmux"), "these tests need tmux (apt-get install tmux)"
-    session = Tmux(f"agt-{tmp_path.name}")
+    session = Tmux(f"agt-{os.getpid()}-{tmp_path.name}")  # unique when several runs share a tmux server
     yield session
     session.close()
 

@@ -24,9 +24,11 @@ class IntroScreen(ResponsiveScreen):
         Binding("pagedown", "scroll(10)", show=False),
     ]
 
-    def __init__(self, lesson: Lesson):
+    def __init__(self, lesson: Lesson, intro: str):
+        """`intro`: the lesson's introduction with its numbers filled in (LessonSession.intro)."""
         super().__init__()
         self.lesson = lesson
+        self.intro = intro
 
     def compose(self) -> ComposeResult:
         spec = self.lesson.spec
@@ -35,7 +37,7 @@ class IntroScreen(ResponsiveScreen):
             parts = [f"# {spec.title}"]
             if spec.summary:
                 parts.append(f"*{spec.summary}*")
-            parts.append(spec.intro or "")
+            parts.append(self.intro)
             yield Markdown("\n\n".join(parts), id="intro")
         yield TutorFooter()
 

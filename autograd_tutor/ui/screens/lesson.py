@@ -60,7 +60,8 @@ class LessonScreen(ResponsiveScreen):
     def __init__(self, lesson: Lesson, session: LessonSession | None = None):
         super().__init__()
         self.lesson = lesson
-        self.session = session or LessonSession(lesson, self.app.store.load(lesson.id))
+        store = self.app.store
+        self.session = session or LessonSession(lesson, store.load(lesson.id), seed=store.seed)
         self.pending: list[str] = []  # answers entered (with Enter) before torch was loaded
         self.derivatives: dict[int, str | None] = {}  # revealed local steps' symbolic derivatives
         self.transient = False  # the feedback shows a verdict that editing the answer clears
@@ -93,7 +94,7 @@ class LessonScreen(ResponsiveScreen):
         self.query_one("#answer", Input).cursor_blink = self.app.blink
         self.render_step()
         self.watch(self.app, "engines_ready", self._engines_ready, init=False)
-        if self.session.index == 0 and not any(r.done for r in self.session.records) and self.lesson.spec.intro:
+        if self.session.index == 0 and not any(r.done for r in self.session.records) and self.session.intro:
             self.call_after_refresh(self.action_intro)
 
     def _engines_ready(self, ready: bool) -> None:
@@ -270,8 +271,8 @@ class LessonScreen(ResponsiveScreen):
             self.render_step()
 
     def action_intro(self) -> None:
-        if self.lesson.spec.intro:
-            self.app.push_screen(IntroScreen(self.lesson))
+        if self.session.intro:
+            self.app.push_screen(IntroScreen(self.lesson, self.session.intro))
         else:
             self.notify("This lesson has no introduction.", markup=False)
 
@@ -301,7 +302,7 @@ class LessonScreen(ResponsiveScreen):
                 self.derivatives.clear()
                 self.app.store.save(self.session)
                 self.render_step()
-                if self.lesson.spec.intro:
+                if self.session.intro:
                     self.action_intro()
 
         self.app.push_screen(

@@ -1,0 +1,217 @@
+"""The step kinds, one definition each: how its target is read and checked,
+its default prompt and label, how it shows in `steps --json`, and where its
+truth comes from (`truth` reads an analysis of the graph; `live` kinds are
+judged on the live torch state). Adding a kind means adding a class here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, ClassVar, Literal
+
+from ..expr.display import to_text
+from ..expr.evaluate import shape_text
+from .computation import Computation
+from .model import PROPERTIES, StepSpec
+
+Check = tuple[tuple, str, str]  # (path inside the step, message, "error" | "warning")
+
+
+class Kind:
+    name: ClassVar[str]
+    label: ClassVar[str]  # the step's title in the app
+    source: ClassVar[Literal["graph", "live", "text"]]
+    asks_value: ClassVar[bool] = False  # asks for a node's value: the node itself may not be named
+
+    def target(self, spec: StepSpec) -> Any:
+        return getattr(spec, self.name)
+
+    def check(self, target: Any, comp: Computation) -> Iterator[Check]:
+        return iter(())
+
+    def prompt(self, target: Any, comp: Computation, ask: bool) -> str:
+        return ""
+
+    def target_json(self, target: Any) -> Any:
+        return target
+
+    def takes_answer(self, ask: bool) -> bool:
+        return ask
+
+    def truth(self, analysis: Any, target: Any, upstream: Any = None) -> Any:
+        raise TypeError(f"a {self.name} step's truth is not in the graph")
+
+    def asked_node(self, target: Any) -> str | None:
+        """The node whose value the step asks for (tightened judging)."""
+        return None
+
+
+def _expr(comp: Computation, node: str) -> str:
+    return to_text(comp.nodes[node]) if node in comp.nodes else "?"
+
+
+def _nodes(comp: Computation) -> str:
+    return ", ".join(comp.nodes)
+
+
+class Forward(Kind):
+    name, label, source, asks_value = "forward", "Forward pass", "graph", True
+
+    def check(self, target: str, comp: Computation) -> Iterator[Check]:
+        if target not in comp.nodes:
+            yield ("forward",), f"forward: {target!r} is not a node (nodes: {_nodes(comp)})", "error"
+
+    def prompt(self, target: str, comp: Computation, ask: bool) -> str:
+        expr = _expr(comp, target)
+        shape = comp.shapes.get(target, ())
+        form = f" (a {'×'.join(map(str, shape))} matrix)" if len(shape) == 2 else ""
+        return (
+            f"What is the value of `{target} = {expr}`{form}?"
+            if ask
+            else f"The forward pass computes `{target} = {expr}`."
+        )
+
+    def truth(self, analysis: Any, target: str, upstream: Any = None) -> Any:
+        return analysis.values[target]
+
+    def asked_node(self, target: str) -> str:
+        return target
+
+
+class _Edge(Kind):
+    """A (node, argument) pair of the graph: `local` and `backprop`."""
+
+    source = "graph"
+
+    def target(self, spec: StepSpec) -> tuple[str, str]:
+        return tuple(getattr(spec, self.name))
+
+    def target_json(self, target: tuple[str, str]) -> list[str]:
+        return list(target)
+
+    def check(self, target: tuple[str, str], comp: Computation) -> Iterator[Check]:
+        of, wrt = target
+        if of not in comp.nodes:
+            yield (self.name, 0), f"{self.name}: {of!r} is not a node (nodes: {_nodes(comp)})", "error"
+        elif wrt not in comp.args(of):
+            args = ", ".join(comp.args(of)) or "none"
+            yield (self.name, 1), f"{self.name}: {wrt!r} is not an argument of {of} (its arguments: {args})", "error"
+
+
+class Local(_Edge):
+    name, label = "local", "Local factor"
+
+    def prompt(self, target: tuple[str, str], comp: Computation, ask: bool) -> str:
+        of, wrt = target
+        return (
+            f"What is the local factor ∂{of}/∂{wrt}, where `{of} = {_expr(comp, of)}`?"
+            " Treat the other arguments as constants."
+        )
+
+    def truth(self, analysis: Any, target: tuple[str, str], upstream: Any = None) -> Any:
+        return analysis.local[tuple(target)]
+
+
+class Backprop(_Edge):
+    name, label = "backprop", "Backprop"
+
+    def prompt(self, target: tuple[str, str], comp: Computation, ask: bool) -> str:
+        of, wrt = target
+        return (
+            f"The gradient `grad_{of}` = ∂{comp.output}/∂{of} {shape_text(comp.shapes.get(of, ()))} flows back into"
+            f" `{of} = {_expr(comp, of)}`. What flows on into `{wrt}` {shape_text(comp.shapes.get(wrt, ()))}?"
+            f" Write it with `grad_{of}`; the other arguments are constants."
+        )
+
+    def truth(self, analysis: Any, target: tuple[str, str], upstream: Any = None) -> Any:
+        of = target[0]
+        return analysis.vjp(tuple(target), analysis.gradients[of] if upstream is None else upstream)
+
+
+class Gradient(Kind):
+    name, label, source = "gradient", "Gradient", "graph"
+
+    def check(self, target: str, comp: Computation) -> Iterator[Check]:
+        if target not in (*comp.inputs, *comp.nodes):
+            yield ("gradient",), f"gradient: {target!r} is not an input or node", "error"
+        elif target in comp.inputs and not comp.requires_grad[target]:
+            yield ("gradient",), f"gradient of {target}, which does not require grad in torch", "warning"
+
+    def prompt(self, target: str, comp: Computation, ask: bool) -> str:
+        shape = comp.shapes.get(target, ())
+        what = {0: "", 1: " (a vector: one entry per element)"}.get(len(shape), f" (shape {shape_text(shape)})")
+        return f"What is the gradient d{comp.output}/d{target}{what}?"
+
+    def truth(self, analysis: Any, target: str, upstream: Any = None) -> Any:
+        return analysis.gradients[target]
+
+
+class Run(Kind):
+    name, label, source = "run", "Run", "live"
+
+    def check(self, target: list, comp: Computation) -> Iterator[Check]:
+        names = (*comp.inputs, *comp.nodes)
+        for j, op in enumerate(target):
+            for name, input_only in op.names():
+                if input_only and name not in comp.inputs:
+                    yield ("run", j), f"{op.key}: {name!r} is not an input (only inputs can be set)", "error"
+                elif name not in names:
+                    yield ("run", j), f"{op.key}: {name!r} is not an input or node", "error"
+            if op.key == "set":
+                for name, value in op.set.items():
+                    have, want = _shape(value), comp.shapes.get(name)
+                    if name in comp.inputs and have != want:
+                        yield ("run", j), f"set: {name} must keep its shape {shape_text(want)}", "error"
+
+    def prompt(self, target: list, comp: Computation, ask: bool) -> str:
+        code = "\n".join(line for op in target for line in op.code(comp))
+        question = "Will it run (`ok`) or raise an error (`error`)?" if ask else "Run it."
+        return f"```python\n{code}\n```\n{question}"
+
+    def target_json(self, target: list) -> list:
+        return [op.as_json() for op in target]
+
+
+class Predict(Kind):
+    name, label, source, asks_value = "predict", "Predict", "live", True
+
+    def check(self, target: str, comp: Computation) -> Iterator[Check]:
+        name, dot, prop = target.partition(".")
+        if name not in (*comp.inputs, *comp.nodes):
+            yield ("predict",), f"predict: {name!r} is not an input or node", "error"
+        elif dot and prop not in PROPERTIES:
+            yield ("predict",), f"predict: {prop!r} is not one of {', '.join(PROPERTIES)}", "error"
+
+    def prompt(self, target: str, comp: Computation, ask: bool) -> str:
+        prop = target.partition(".")[2]
+        kinds = {
+            "grad": "a value, or None",
+            "requires_grad": "True or False",
+            "is_leaf": "True or False",
+            "grad_fn": "a grad_fn name such as PowBackward0, or None",
+            "": "a value",
+        }
+        return f"What is `{target}` now? ({kinds.get(prop, 'a value')})"
+
+    def asked_node(self, target: str) -> str | None:
+        name, dot, _ = target.partition(".")
+        return None if dot else name
+
+
+class Explain(Kind):
+    name, label, source = "explain", "Read", "text"
+
+    def target(self, spec: StepSpec) -> None:
+        return None
+
+    def takes_answer(self, ask: bool) -> bool:
+        return False
+
+
+def _shape(value: Any) -> tuple[int, ...]:
+    import numpy as np
+
+    return np.shape(value)
+
+
+KINDS: dict[str, Kind] = {k.name: k for k in (Forward(), Local(), Backprop(), Gradient(), Run(), Predict(), Explain())}
