@@ -41,13 +41,14 @@ class NodeFacts:
 class EdgeFacts:
     node: str
     arg: str
-    factor: str | None  # the local factor as found; None while not found
-    asked: bool  # some step asks for this factor
+    factor: str | None  # as found: the local factor, or (backprop) the gradient flowing on; None while not
+    asked: bool  # some step asks for it
     focus: bool
+    backprop: bool = False  # asked as the gradient flowing through (backprop), not as a local factor
 
     @property
     def label(self) -> str:
-        symbol = f"∂{self.node}/∂{self.arg}"
+        symbol = f"grad into {self.arg} via {self.node}" if self.backprop else f"∂{self.node}/∂{self.arg}"
         if self.factor is not None:
             return f"{symbol} = {self.factor}"
         return f"{symbol} = ?" if self.asked else symbol
@@ -127,15 +128,18 @@ def drawing_order(comp: Computation) -> list[str]:
 def graph_facts(session: LessonSession, ready: bool) -> GraphFacts:
     comp, step = session.comp, session.step
     focus_name = _focus_name(step)
-    focus_edge = tuple(step.target) if step.kind == "local" else None
-    asked_edges = {tuple(s.target) for s in session.steps if s.kind == "local"}
+    focus_edge = tuple(step.target) if step.kind in ("local", "backprop") else None
+    asked_edges = {tuple(s.target): s.kind for s in session.steps if s.kind in ("local", "backprop")}
     asked_gradients = {s.target for s in session.steps if s.kind == "gradient"}
     if not ready:
         nodes = tuple(
             NodeFacts(n, _expr(comp, n), n == comp.output, None, None, None, None, n == focus_name)
             for n in drawing_order(comp)
         )
-        edges = tuple(EdgeFacts(n, a, None, (n, a) in asked_edges, (n, a) == focus_edge) for n, a in comp.edges)
+        edges = tuple(
+            EdgeFacts(n, a, None, (n, a) in asked_edges, (n, a) == focus_edge, asked_edges.get((n, a)) == "backprop")
+            for n, a in comp.edges
+        )
         return GraphFacts(nodes, edges, loading=True)
     facts = session.facts()
     live = facts.live
@@ -159,13 +163,18 @@ def graph_facts(session: LessonSession, ready: bool) -> GraphFacts:
                 name == focus_name,
             )
         )
+    found = {edge: format_value(value, MAX_SHOWN) for edge, value in facts.factors.items()}
+    for other, record in zip(session.steps, session.records):
+        if other.kind == "backprop" and record.status in ("solved", "revealed"):
+            found[tuple(other.target)] = session.truth(other.index, derivative=False).text
     edges = tuple(
         EdgeFacts(
             n,
             a,
-            format_value(facts.factors[(n, a)], MAX_SHOWN) if (n, a) in facts.factors else None,
+            found.get((n, a)),
             (n, a) in asked_edges,
             (n, a) == focus_edge,
+            asked_edges.get((n, a)) == "backprop",
         )
         for n, a in comp.edges
     )
@@ -363,13 +372,13 @@ def _wrap_spans(spans: list[Span], room: int) -> list[list[Span]]:
 
 
 def step_names(session: LessonSession) -> list[str]:
-    """The tensors the current step is about: a node and its arguments for forward and
-    local steps, the path down to the target for a gradient, the tensor asked about by a
+    """The tensors the current step is about: a node and its arguments for forward,
+    local and backprop steps, the path down to the target for a gradient, the tensor asked about by a
     prediction, and every tensor after a run."""
     comp, step = session.comp, session.step
     if step.kind == "forward":
         return [*comp.args(step.target), step.target]
-    if step.kind == "local":
+    if step.kind in ("local", "backprop"):
         return [*comp.args(step.target[0]), step.target[0]]
     if step.kind == "gradient":
         on_paths = {name for path in comp.paths(step.target) for edge in path for name in edge}

@@ -3,6 +3,8 @@ presenter over every bundled lesson)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from autograd_tutor.lesson.loader import library
@@ -13,6 +15,7 @@ from .panel import fact, node_blocks
 from .pilot import COURSE, answer, graph_text, make_app, open_lesson, play, text_of
 
 LESSONS = {lesson.id: lesson for lesson in library([COURSE])[0]}
+TENSORS = {lesson.id: lesson for lesson in library([Path(__file__).parent.parent / "tensors"])[0]}
 
 
 def blocks(app) -> dict[str, str]:
@@ -94,7 +97,7 @@ def test_predictions_hide_what_they_ask_until_answered(data_dir):
 
 def _steps_through(lesson_id: str):
     """Every step of a lesson, revealed one by one, with the graph before and after."""
-    session = LessonSession(LESSONS[lesson_id])
+    session = LessonSession({**LESSONS, **TENSORS}[lesson_id])
     while True:
         before = graph_facts(session, True)
         if session.is_open:
@@ -104,7 +107,7 @@ def _steps_through(lesson_id: str):
             return
 
 
-@pytest.mark.parametrize("lesson_id", sorted(LESSONS))
+@pytest.mark.parametrize("lesson_id", sorted({**LESSONS, **TENSORS}))
 def test_no_step_of_the_course_shows_its_answer_before_it_is_answered(lesson_id):
     for session, before, after in _steps_through(lesson_id):
         step = session.step
@@ -122,6 +125,6 @@ def test_no_step_of_the_course_shows_its_answer_before_it_is_answered(lesson_id)
             assert still is not None or key in later  # revealed: shown, unless the next step asks it again
         if step.kind == "gradient":
             assert nodes[step.target].by_hand is None
-        if step.kind == "local":
+        if step.kind in ("local", "backprop"):
             edge = next(e for e in before.edges if (e.node, e.arg) == tuple(step.target))
             assert edge.factor is None and edge.focus

@@ -188,3 +188,32 @@ def test_the_presenter_plain_mode_and_bounded_calls_need_no_ui():
                 names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
                 assert not any(n.split(".")[0] in ("textual", "rich") or ".ui" in n for n in names), file
                 assert not (isinstance(node, ast.ImportFrom) and node.level and (node.module or "").startswith("ui"))
+
+
+ALL_LESSONS = [lesson for folder in (COURSE, FIXTURES, FIXTURES.parent / "tensors") for lesson in library([folder])[0]]
+
+
+@pytest.mark.parametrize("lesson", ALL_LESSONS, ids=lambda lesson: lesson.id)
+def test_every_step_of_every_lesson_presents_within_the_width(lesson):
+    """Vectors, matrices, backprop steps, runs: each step, before and after it is
+    revealed, gives a step view, a graph that fits 30 columns, words and a plot or none;
+    the end gives a summary that saves as a script and a notebook."""
+    from autograd_tutor.present.step import Keys, step_view
+
+    keys = Keys("h", "r", "n")
+    session = LessonSession(lesson)
+    while True:
+        for _ in range(2):
+            step_view(session, True, keys)
+            graph = graph_facts(session, True)
+            lines, focus = draw(graph, 30)
+            assert max(len(line) for line in plain(lines).splitlines()) <= 30 and 0 <= focus < len(lines)
+            assert in_words(graph, step_names(session)) or session.step.kind == "explain"
+            plot_view(session)
+            if session.is_open:
+                session.reveal(derivative=False)
+        if not session.advance():
+            break
+    view = summary_view(session)
+    nbformat.validate(nbformat.reads(jupyter(view), as_version=4))
+    assert script(view).count("\n") > 3
