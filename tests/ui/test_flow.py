@@ -123,7 +123,7 @@ def test_keys_typed_while_torch_loads_are_kept(data_dir):
         assert not app.engines_ready
         await type_text(pilot, "16")
         await pilot.press("enter")
-        assert "Noted: 16 (judged as soon as torch is ready)" in text_of(app, "#status")
+        assert "Noted: 16 (taken as soon as torch is ready)" in text_of(app, "#status")
         type(app).start_warm_up(app)
         await wait_until(pilot, lambda: app.engines_ready)
         await pilot.pause()
@@ -260,5 +260,25 @@ def test_keys_that_come_together_keep_their_order(data_dir):
         _burst(app, "⏎sin(y⌫16)⏎")
         await wait_until(pilot, lambda: "Step 3 of 5" in text_of(app, "#step-title"))
         assert [r.answer for r in app.screen.session.records[:2]] == ["x^2", "sin(16)"]
+
+    play(app, scenario, ready=False)
+
+
+def test_enter_on_a_step_without_a_question_while_torch_loads_goes_on_once_it_is(data_dir):
+    app = make_app(data_dir, paths=(COURSE,), open_lesson="gradients-accumulate")
+    app.start_warm_up = lambda: None
+
+    async def scenario(pilot):
+        await pilot.pause()
+        await past_intro(pilot)
+        _burst(app, "⏎6⏎o")  # past the run step, 6 for x.grad, then "o" of the next answer
+        await pilot.pause(0.3)
+        assert not app.engines_ready and "Step 1 of 10" in text_of(app, "#step-title")
+        type(app).start_warm_up(app)
+        await wait_until(pilot, lambda: app.engines_ready)
+        await pilot.pause()
+        assert "Step 3 of 10" in text_of(app, "#step-title")
+        assert app.screen.session.records[1].status == "solved"
+        assert app.screen.query_one("#answer", Input).value == "o"
 
     play(app, scenario, ready=False)

@@ -42,7 +42,8 @@ class IntroScreen(ResponsiveScreen):
         yield TutorFooter()
 
     def action_close(self) -> None:
-        self.app.pop_screen()
+        if self.is_current:  # a second key before the screen is gone closes nothing more
+            self.app.pop_screen()
 
     def action_scroll(self, lines: int) -> None:
         self.query_one("#intro-pane", VerticalScroll).scroll_relative(y=lines, animate=False)

@@ -101,10 +101,13 @@ class LessonScreen(ResponsiveScreen):
         if not ready:
             return
         self.session.engine  # noqa: B018 - build the truths now, not on the first keystroke
+        answer = self.query_one("#answer", TypedInput)
         entered, self.pending = self.pending, []
-        self.render_step(keep=self.query_one("#answer", Input).value)
-        for text in entered:  # judged in order, as if torch had been there all along
-            self.submit(text)
+        rest = answer.value  # typed after the last Enter
+        self.render_step()
+        for text in entered:  # every Enter in order, as if torch had been there all along
+            self.enter(answer.take() + text)
+        answer.value += rest
 
     # --- drawing ----------------------------------------------------------------
 
@@ -168,15 +171,17 @@ class LessonScreen(ResponsiveScreen):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """The box is empty now (see TypedInput): what follows in it was typed after Enter."""
-        text = event.value
-        answer = self.query_one("#answer", TypedInput)
         if not self.ready:
-            if text.strip():
-                self.pending.append(text)
-                status = self.query_one("#status", Static)
-                noted = ", ".join(self.pending)
-                status.update(content([line((f"Noted: {noted} (judged as soon as torch is ready)", "dim"))]))
+            self.pending.append(event.value)
+            noted = ", ".join(t for t in self.pending if t.strip()) or "Enter"
+            status = self.query_one("#status", Static)
+            status.update(content([line((f"Noted: {noted} (taken as soon as torch is ready)", "dim"))]))
             return
+        self.enter(event.value)
+
+    def enter(self, text: str) -> None:
+        """Enter with `text`: judge it, or on a finished step go on (the text kept for the next)."""
+        answer = self.query_one("#answer", TypedInput)
         if not self.session.is_open:
             self.action_next(carry=text + answer.value)  # typed ahead on a finished step: kept for the next
             return
@@ -310,7 +315,8 @@ class LessonScreen(ResponsiveScreen):
         )
 
     def action_lessons(self) -> None:
-        self.app.pop_screen()
+        if self.is_current:
+            self.app.pop_screen()
 
     def commands(self):
         yield SystemCommand("Hint", "Show the next hint for this step", self.action_hint)

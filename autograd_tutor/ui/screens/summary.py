@@ -77,13 +77,14 @@ class SummaryScreen(ResponsiveScreen):
         return True
 
     def action_next_lesson(self) -> None:
-        if self.next is None:
+        if self.next is None or not self.is_current:
             return
         self.app.pop_screen()
         self.app.open(self.next.id)
 
     def action_lessons(self) -> None:
-        self.app.pop_screen()
+        if self.is_current:
+            self.app.pop_screen()
 
     def action_save(self, kind: str) -> None:
         saved = self.query_one("#saved", Static)

@@ -34,6 +34,13 @@ class TypedInput(Input):
             self.value = ""
         self.post_message(self.Submitted(self, text))
 
+    def take(self) -> str:
+        """The text in the box, leaving it empty (without a Changed message)."""
+        text = self.value
+        with self.prevent(Input.Changed):
+            self.value = ""
+        return text
+
     def put_back(self, text: str) -> None:
         """`text` in front of whatever was typed since, without a Changed message."""
         with self.prevent(Input.Changed):
