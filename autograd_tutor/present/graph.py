@@ -98,6 +98,9 @@ def hidden(session: LessonSession, index: int | None = None) -> set[Key]:
     for step in session.steps:
         if _open(session, step.index) and _epoch(session, step.index, shown_at=False) == now:
             keys.update(asked(step))
+    current = session.steps[index]
+    if _open(session, index) and current.definition.asked_node(current.target) is not None:
+        keys.update(("value", name) for name in session.hidden(index))  # as the grader counts them unseen
     return keys
 
 
