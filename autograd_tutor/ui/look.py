@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from textual.content import Content
+from textual.widgets import Static
 
 from ..present.spans import Line
 
@@ -36,3 +37,13 @@ def content(lines: Iterable[Line]) -> Content:
 def literal(text: str, style: str = "") -> Content:
     """Text shown as written, in one of the presenter's styles."""
     return Content.styled(text, STYLES[style])
+
+
+def set_text(widget: Static, text: Content | str) -> None:
+    """Show `text` in `widget`, laying the screen out again only when its height changes
+    (a layout is the costliest part of a keystroke)."""
+    text = Content(text) if isinstance(text, str) else text
+    width = widget.content_region.width
+    floor = widget.styles.min_height
+    lines = max(len(text.wrap(width)), int(floor.value) if floor else 1) if width else 0
+    widget.update(text, layout=lines != widget.size.height)

@@ -12,6 +12,7 @@ from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.widgets import Input, Markdown, Static
 
 from ...lesson.loader import Lesson
@@ -30,7 +31,7 @@ from ...present.step import (
     verdict_lines,
 )
 from ...session import SYMBOLIC_SECONDS, LessonSession
-from ..look import content
+from ..look import content, set_text
 from ..widgets.footer import TutorFooter
 from ..widgets.graph import GraphView
 from ..widgets.plot import FunctionPlot
@@ -145,19 +146,20 @@ class LessonScreen(ResponsiveScreen):
         return True
 
     def show_feedback(self, lines, transient: bool = False) -> None:
-        self.query_one("#feedback", Static).update(content(lines))
+        set_text(self.query_one("#feedback", Static), content(lines))
         self.transient = transient
 
     def show_status(self, text: str) -> None:
-        status = self.query_one("#status", Static)
+        """The line under the answer box: the live check of `text`, or the last note."""
         if not text.strip():
-            status.update(content([self.note]) if self.note else "")
+            shown = content([self.note]) if self.note else Content("")
         elif not self.ready:
-            status.update(content([LOADING]))
+            shown = content([LOADING])
         elif self.session.is_open:
-            status.update(content([live_status(self.session.check(text))]))
+            shown = content([live_status(self.session.check(text))])
         else:
-            status.update("")
+            shown = Content("")
+        set_text(self.query_one("#status", Static), shown)
 
     # --- answering ----------------------------------------------------------------
 
@@ -215,6 +217,7 @@ class LessonScreen(ResponsiveScreen):
             self.show_status(after)
         else:
             self.render_step(keep=after)  # stay: the explanation, or what the run did, comes first
+            self.call_after_refresh(self.query_one("#step-pane").scroll_end, animate=False)
 
     # --- actions ----------------------------------------------------------------
 
