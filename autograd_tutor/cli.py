@@ -66,7 +66,8 @@ examples:
   autograd-tutor lesson.yaml --plain  one lesson, line by line
 
 keys in the app: Enter submits, ctrl+t hint, ctrl+r reveal, ctrl+b back,
-ctrl+n next, ctrl+g restart, Esc lessons, ctrl+p command palette, ctrl+q quit"""
+ctrl+n next, ctrl+l plot, ctrl+o intro, ctrl+g restart, Esc lessons,
+ctrl+p command palette, ctrl+q quit; on the summary: s saves a .py, j a notebook"""
 
 
 def main(argv: list[str] | None = None) -> int:
