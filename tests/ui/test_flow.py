@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import nbformat
+import pytest
 from textual.widgets import DataTable, Input
 
 from autograd_tutor.lesson.loader import library
@@ -282,3 +284,41 @@ def test_enter_on_a_step_without_a_question_while_torch_loads_goes_on_once_it_is
         assert app.screen.query_one("#answer", Input).value == "o"
 
     play(app, scenario, ready=False)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_summary_saves_the_lesson_as_a_script_and_a_notebook(data_dir, tmp_path, monkeypatch, size):
+    monkeypatch.chdir(tmp_path)
+    app = make_app(data_dir, paths=(UI_LESSONS,))
+
+    async def scenario(pilot):
+        await open_lesson(pilot, "three")
+        await answer(pilot, "9")
+        await answer(pilot, "2*x")
+        await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen))
+        summary = text_of(app, "#summary")
+        assert "## What you learned" in summary and "The power rule" in summary
+        await pilot.press("s")
+        assert f"Saved to {tmp_path / 'three-hints.py'}" in text_of(app, "#saved")
+        await pilot.press("j")
+        assert f"Saved to {tmp_path / 'three-hints.ipynb'}" in text_of(app, "#saved")
+        assert "print(x.grad)  # 6" in (tmp_path / "three-hints.py").read_text()
+        assert nbformat.read(tmp_path / "three-hints.ipynb", as_version=4).cells[0].cell_type == "markdown"
+
+    play(app, scenario, size=size)
+
+
+def test_a_lab_session_saves_no_files(data_dir, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = make_app(data_dir, paths=(UI_LESSONS,), lab=True)
+
+    async def scenario(pilot):
+        await open_lesson(pilot, "three")
+        await answer(pilot, "9")
+        await answer(pilot, "2*x")
+        await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen))
+        await pilot.press("s")
+        assert "not available in a lab session" in text_of(app, "#saved")
+        assert not list(tmp_path.glob("three-hints*"))
+
+    play(app, scenario)

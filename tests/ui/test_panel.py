@@ -128,3 +128,32 @@ def test_no_step_of_the_course_shows_its_answer_before_it_is_answered(lesson_id)
         if step.kind in ("local", "backprop"):
             edge = next(e for e in before.edges if (e.node, e.arg) == tuple(step.target))
             assert edge.factor is None and edge.focus
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_node_in_question_is_always_in_view(data_dir, size):
+    """The capstone's graph is taller than the panel: at every step the focus is on screen."""
+    from autograd_tutor.ui.widgets.graph import GraphView
+
+    app = make_app(data_dir, paths=(COURSE,))
+
+    async def scenario(pilot):
+        screen = await open_lesson(pilot, "capstone")
+        pane = screen.query_one("#graph-pane")
+        graph = screen.query_one(GraphView)
+        assert graph.size.height > pane.size.height  # it does not fit: it must scroll
+        seen = 0
+        while True:
+            await pilot.pause()
+            if screen.session.step.kind in ("forward", "local", "gradient"):
+                top = pane.scroll_offset.y
+                assert top <= graph.focus_row < top + pane.size.height, (screen.session.index, graph.focus_row, top)
+                seen += 1
+            if screen.session.is_open:
+                screen.action_reveal()
+            if screen.session.index == len(screen.session.steps) - 1:
+                break
+            screen.action_next()
+        assert seen > 10
+
+    play(app, scenario, size=size)
