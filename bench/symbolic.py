@@ -52,7 +52,8 @@ def main() -> None:
     slow = timed(call_with_limit, local_derivative, parse(SLOW, {"x"}), "x", {}, seconds=SYMBOLIC_SECONDS)
     print(
         f"symbolic  child process {fork * 1000:.0f} ms each; {len(edges)} local steps: median"
-        f" {statistics.median(child) * 1000:.0f} ms in the child / {statistics.median(here) * 1000:.0f} ms in process (caches warm),"
+        f" {statistics.median(child) * 1000:.0f} ms in the child"
+        f" / {statistics.median(here) * 1000:.0f} ms in process (caches warm),"
         f" worst {max(child) * 1000:.0f} ms; a node sympy cannot finish: given up after {slow:.2f} s"
         f" (limit {SYMBOLIC_SECONDS:g} s) {'ok' if slow <= SYMBOLIC_SECONDS + 0.5 else 'OVER'}"
     )

@@ -72,9 +72,7 @@ def feedback_lines(session: LessonSession, ready: bool, keys: Keys, derivative: 
         return []
     lines: list[Line] = []
     if record.status == "solved":
-        lines.append(line(("✓ Correct: ", "ok"), record.answer or ""))
-        if step.kind == "run":
-            lines += run_lines(session)
+        lines += verdict_lines(session, session.check(record.answer or ""), record.answer or "")
     elif record.status == "revealed":
         if step.kind == "run":
             lines += run_lines(session)
@@ -101,7 +99,8 @@ def no_more_hints(keys: Keys) -> str:
 def reveal_lines(session: LessonSession, derivative: str | None = None) -> list[Line]:
     truth = session.truth(derivative=False)
     step = session.step
-    lines = [line(("torch says: ", "truth"), truth.text)]
+    says = "the answer: " if step.kind == "choose" else "torch says: "
+    lines = [line((says, "truth"), truth.text)]
     if truth.native:
         lines.append(line((f"in {session.comp.dtype}: {truth.native}", "dim")))
     if step.kind == "local":
@@ -124,6 +123,7 @@ def run_lines(session: LessonSession) -> list[Line]:
     for r in result.results:
         for i, code in enumerate(r.code.splitlines()):
             lines.append(line((">>> " if i == 0 else "... ", "dim"), (code, "code")))
+        lines += [line(printed) for printed in r.output]  # what it printed (a hook's gradients)
         if r.warning:
             lines.append(line((f"UserWarning: {r.warning}", "hint")))
         if r.error:
@@ -136,6 +136,8 @@ def verdict_lines(session: LessonSession, verdict: Verdict, text: str) -> list[L
     """Feedback on an answer just submitted (not invalid)."""
     if verdict.correct:
         lines = [line(("✓ Correct: ", "ok"), text)]
+        if verdict.feedback:  # an authored word on the right answer (a chosen option's feedback)
+            lines.append(line(verdict.feedback))
         return lines + (run_lines(session) if session.step.kind == "run" else [])
     return [line(("✗ ", "bad"), (verdict.feedback or "Not quite.", "bad"))] + hint_lines(session)
 

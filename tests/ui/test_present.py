@@ -208,7 +208,7 @@ def test_every_step_of_every_lesson_presents_within_the_width(lesson):
             graph = graph_facts(session, True)
             lines, focus = draw(graph, 30)
             assert max(len(line) for line in plain(lines).splitlines()) <= 30 and 0 <= focus < len(lines)
-            assert in_words(graph, step_names(session)) or session.step.kind == "explain"
+            assert in_words(graph, step_names(session)) or session.step.kind in ("explain", "choose")
             plot_view(session)
             if session.is_open:
                 session.reveal(derivative=False)

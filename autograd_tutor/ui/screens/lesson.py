@@ -211,7 +211,7 @@ class LessonScreen(ResponsiveScreen):
             return
         step = session.step
         after = answer.value
-        if not step.explain and step.kind != "run":  # nothing more to read here: move on
+        if not step.explain and step.kind != "run" and not verdict.feedback:  # nothing more to read: move on
             self.action_next(carry=after)
             self.note = moved_on(text)
             self.show_status(after)
