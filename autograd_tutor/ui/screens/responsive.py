@@ -18,8 +18,14 @@ WIDE = 120
 class ResponsiveScreen(Screen):
     FOOTER_MIN_WIDTH: dict[str, int] = {}  # action -> the width from which its key is in the footer
 
+    _fitted: tuple | None = None  # the width bands the screen is laid out for
+
     def on_resize(self, event: events.Resize) -> None:
         width = event.size.width
+        bands = (width < NARROW, width < ROOMY, width >= WIDE, *(width < w for w in self.FOOTER_MIN_WIDTH.values()))
+        if bands == self._fitted:
+            return
+        self._fitted = bands
         narrow = width < NARROW
         self.set_class(narrow, "narrow")
         self.set_class(width >= WIDE, "wide")

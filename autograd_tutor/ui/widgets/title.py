@@ -33,4 +33,6 @@ class TitleBar(Static):
         return self.where if len(self.where) <= width else self.where[: max(width - 1, 0)] + "…"
 
     def on_resize(self, event: events.Resize) -> None:
-        self.update(self.text(event.size.width))
+        text = self.text(event.size.width)
+        if text != str(self.content):
+            self.update(text)
