@@ -137,7 +137,7 @@ class PlainTutor:
                     self.write(f"Cannot read that: {verdict.feedback}{where}")
                     continue
                 self.store.save(session)
-                self.write(plain(verdict_lines(session, verdict, text)))
+                self.write(plain(verdict_lines(session, verdict, text, reading=True)))
                 if verdict.correct:
                     if session.explanation:
                         self.say(session.explanation)

@@ -133,7 +133,6 @@ def graph_facts(session: LessonSession, ready: bool) -> GraphFacts:
     focus_name = _focus_name(step)
     focus_edge = tuple(step.target) if step.kind in ("local", "backprop") else None
     asked_edges = {tuple(s.target): s.kind for s in session.steps if s.kind in ("local", "backprop")}
-    asked_gradients = {s.target for s in session.steps if s.kind == "gradient"}
     if not ready:
         nodes = tuple(
             NodeFacts(n, _expr(comp, n), n == comp.output, None, None, None, None, n == focus_name)
@@ -151,9 +150,7 @@ def graph_facts(session: LessonSession, ready: bool) -> GraphFacts:
     for name in drawing_order(comp):
         tensor = live[name]
         gradient = facts.gradients.get(name)
-        by_hand = None
-        if gradient is not None and name in asked_gradients:
-            by_hand = f"d{comp.output}/d{name} = {format_value(gradient, MAX_SHOWN)}"
+        by_hand = None if gradient is None else f"d{comp.output}/d{name} = {format_value(gradient, MAX_SHOWN)}"
         nodes.append(
             NodeFacts(
                 name,

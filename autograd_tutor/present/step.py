@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..expr.display import to_text
-from ..grade.grader import Verdict
+from ..grade.verdict import Verdict
 from ..session import LessonSession
 from .chain import chain_lines
 from .spans import Line, Span, line
@@ -50,7 +50,7 @@ def step_view(session: LessonSession, ready: bool, keys: Keys, derivative: str |
 def formula_lines(session: LessonSession, ready: bool) -> list[Line]:
     comp, step = session.comp, session.step
     lines: list[Line] = []
-    if step.kind in ("forward", "local"):
+    if step.kind in ("forward", "local", "backprop"):
         node = step.target if step.kind == "forward" else step.target[0]
         lines.append(line(f"{node} = {to_text(comp.nodes[node])}"))
     return lines + chain_lines(session, ready)
@@ -132,10 +132,12 @@ def run_lines(session: LessonSession) -> list[Line]:
     return lines
 
 
-def verdict_lines(session: LessonSession, verdict: Verdict, text: str) -> list[Line]:
-    """Feedback on an answer just submitted (not invalid)."""
+def verdict_lines(session: LessonSession, verdict: Verdict, text: str, reading: bool = False) -> list[Line]:
+    """Feedback on an answer just submitted (not invalid); with `reading`, how it was read
+    (for a front end without the live status line)."""
     if verdict.correct:
-        lines = [line(("✓ Correct: ", "ok"), text)]
+        read = f"  (read as {verdict.read_as})" if reading and verdict.read_as and verdict.read_as != text else ""
+        lines = [line(("✓ Correct: ", "ok"), text, (read, "dim"))]
         if verdict.feedback:  # an authored word on the right answer (a chosen option's feedback)
             lines.append(line(verdict.feedback))
         return lines + (run_lines(session) if session.step.kind == "run" else [])
