@@ -128,8 +128,11 @@ def _screen(text: str, answer: bool) -> None:
             raise ParseError(f"unexpected character {ch!r}{tip}", pos)
         m = _TOKEN.match(text, pos)
         if m is None:
-            if ch == "." and text[pos + 1 : pos + 2].isalpha():
-                raise ParseError("attributes (like .grad) are not allowed; give the value itself", pos)
+            if ch == "." and _ATTRIBUTE.match(text, pos):
+                raise ParseError(_attribute_message(text, pos), pos)
+            if ch == "=":
+                fix = "arguments by position, as in sum(a, 0)" if opens else "only the value, without `name =`"
+                raise ParseError(f"'=' is not part of an answer: write {fix}", pos)
             raise ParseError(f"unexpected character {ch!r}", pos)
         kind, tok = m.lastgroup, m.group()
         if tok == "^" and not answer:
@@ -149,10 +152,17 @@ def _screen(text: str, answer: bool) -> None:
                 raise ParseError(_not_a_function(prev[1], text, prev[2]), prev[2])
             if kind == "name" and keyword.iskeyword(tok) and tok not in ("None", "True", "False"):
                 raise ParseError(f"{tok!r} is not allowed", pos)
-            if prev is not None and _operand_end(prev) and _operand_start(kind, tok):
+            around = opens[:-1] if tok in "([" else opens  # the brackets this token is inside
+            in_list = bool(around) and text[around[-1]] == "["
+            if prev is not None and _operand_end(prev) and (_operand_start(kind, tok) or in_list and tok == "["):
                 before, after = prev[1], "(...)" if tok == "(" else tok
-                if opens and text[opens[-1]] == "[" and prev[0] == "num" and kind == "num":
-                    raise ParseError(f"separate the entries of a list with commas: [{before}, {after}, ...]", pos)
+                if in_list:
+                    entries = (
+                        f"[{before}, {after}, ...]"
+                        if prev[0] in ("num", "name") and kind in ("num", "name")
+                        else "[a, b]"
+                    )
+                    raise ParseError(f"separate the entries of a list with commas: {entries}", pos)
                 raise ParseError(f"missing operator between {before!r} and {tok!r} (write {before}*{after})", pos)
             prev = (kind, tok, pos)
         pos = m.end()
@@ -165,6 +175,24 @@ def _screen(text: str, answer: bool) -> None:
 def _operand_end(tok: tuple[str, str, int]) -> bool:
     kind, text, _ = tok
     return kind == "num" or (kind == "name" and text not in PUBLIC) or text in ")]"
+
+
+_ATTRIBUTE = re.compile(r"\.([A-Za-z_]\w*)", re.ASCII)
+_OWNER = re.compile(r"([A-Za-z_]\w*)$", re.ASCII)
+
+
+def _attribute_message(text: str, pos: int) -> str:
+    """What to write instead of PyTorch's spelling: X.T, a.sum(0), torch.sum(a, 0)."""
+    attribute = _ATTRIBUTE.match(text, pos)[1]
+    owner = _OWNER.search(text[:pos])
+    owner = owner[1] if owner else "a"
+    if attribute == "T":
+        return f"write transpose({owner}) for {owner}.T"
+    if owner in ("torch", "F", "nn", "functional") and attribute in PUBLIC:
+        return f"write {attribute}(...) without {owner}.: functions are written by their name alone"
+    if attribute in PUBLIC:
+        return f"write {FUNCTIONS[attribute].usage.replace('(a', f'({owner}', 1)} rather than {owner}.{attribute}(...)"
+    return "attributes (like .grad) are not allowed; give the value itself"
 
 
 def _not_a_function(name: str, text: str, col: int) -> str:
@@ -294,6 +322,10 @@ class _Translator:
         op = ops.get(type(node.op))
         if op is None:
             raise self.fail("that operator is not allowed (use + - * / ** @)", node)
+        if op == "**" and isinstance(node.left, pyast.Name) and node.left.id == "e" and "e" not in self.known:
+            power = pyast.unparse(node.right).replace(" ", "")
+            written = power if isinstance(node.right, pyast.Name | pyast.Constant) else f"({power})"
+            raise self.fail(f"write exp(1) for the number e, and exp({power}) for e^{written}", node)
         left, right = self.expr(node.left), self.expr(node.right)
         if op == "**" and not names(right):
             from .evaluate import EvalError, evaluate
@@ -326,7 +358,8 @@ class _Translator:
                 from .evaluate import EvalError, evaluate
 
                 try:
-                    dim = float(evaluate(arg, {}))
+                    value = evaluate(arg, {})
+                    dim = float(value) if value.ndim == 0 else math.nan  # a list is no dim
                 except EvalError:
                     dim = math.nan
                 if not dim.is_integer():

@@ -22,7 +22,8 @@ from .spans import Line, Span, line
 
 MAX_SHOWN = 4  # vector entries shown in the graph; the rest as "…n"
 
-Key = tuple[str, str]  # ("value" | "grad" | "gradient" | "flags", name)
+Key = tuple[str, str]  # (what is asked: "value", "grad", "gradient", "requires_grad", ..., name)
+FLAGS = ("requires_grad", "is_leaf", "grad_fn")  # one asked hides all three: each tells of the others
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def asked(step: Step) -> list[Key]:
         return [("value", step.target)]
     if step.kind == "predict":
         name, _, prop = step.target.partition(".")
-        return [({"": "value", "grad": "grad"}.get(prop, "flags"), name)]
+        return [(prop or "value", name)]
     if step.kind == "gradient":
         return [("gradient", step.target)]  # hides a .grad that holds it
     return []
@@ -91,13 +92,20 @@ def _epoch(session: LessonSession, index: int, shown_at: bool) -> int:
 
 
 def hidden(session: LessonSession, index: int | None = None) -> set[Key]:
-    """The facts not to show at step `index`: each asked by an open step about the same state."""
+    """The facts not to show at step `index`: each asked by an open step about the same
+    state, unless a step about that state has already been answered or revealed."""
     index = session.index if index is None else index
     now = _epoch(session, index, shown_at=True)
     keys: set[Key] = set()
+    known: set[Key] = set()
     for step in session.steps:
-        if _open(session, step.index) and _epoch(session, step.index, shown_at=False) == now:
-            keys.update(asked(step))
+        if _epoch(session, step.index, shown_at=False) == now:
+            if _open(session, step.index):
+                keys.update(asked(step))
+            elif session.records[step.index].status in ("solved", "revealed"):
+                known.update(asked(step))
+    keys -= known
+    keys -= {("gradient", name) for kind, name in known if kind == "grad"}  # .grad told: a gradient step gives nothing
     current = session.steps[index]
     if _open(session, index) and current.definition.asked_node(current.target) is not None:
         keys.update(("value", name) for name in session.hidden(index))  # as the grader counts them unseen
@@ -158,7 +166,7 @@ def graph_facts(session: LessonSession, ready: bool) -> GraphFacts:
                 name == comp.output,
                 None if ("value", name) in secret else format_value(tensor.value, MAX_SHOWN),
                 None if _grad_hidden(name, tensor, secret) else _grad(tensor),
-                None if ("flags", name) in secret else flags(tensor),
+                None if any((flag, name) in secret for flag in FLAGS) else flags(tensor),
                 by_hand,
                 name == focus_name,
             )

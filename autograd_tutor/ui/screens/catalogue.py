@@ -1,6 +1,13 @@
-"""The catalogue: the course in order, with progress; type to filter."""
+"""The catalogue: the course in order, with progress; type to filter.
+
+A lesson with an error is listed as broken, with its first problem, and does not
+open: files that do not load at all (after the course), and lessons that load but
+fail `validate`'s checks (marked once torch has checked them).
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from rich.text import Text
 from textual import events
@@ -8,6 +15,8 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.widgets import DataTable, Input, Static
 
+from ...lesson.loader import unloaded
+from ...lesson.problems import Problem
 from ...present.course import resume_at
 from ...present.spans import line
 from ..look import content, literal
@@ -16,6 +25,8 @@ from ..widgets.title import TitleBar
 from ..widgets.typing import TypedInput
 from .confirm import Confirm
 from .responsive import NARROW, ResponsiveScreen
+
+_FILE = "file:"  # the row key of a file that does not load
 
 
 def _level(level: int | None) -> str:
@@ -98,16 +109,31 @@ class CatalogueScreen(ResponsiveScreen):
             if not all(w in haystack for w in words):
                 continue
             done = progress.get(lesson.id)
+            state = "broken" if lesson.id in self.app.broken else done.describe() if done else "not started"
             title = spec.title
             if title_room and len(title) > title_room:
                 title = title[: title_room - 1] + "…"
             cells = [f"{number:02}", title, *([] if self.narrow else [_level(spec.level)])]
-            cells.append(done.describe() if done else "not started")
+            cells.append(state)
             table.add_row(*(Text(c) for c in cells), key=lesson.id)  # Text: never read as markup
+        for file in self.unloaded:
+            if all(w in file.lower() for w in words):
+                cells = ["--", Path(file).name, *([] if self.narrow else [""]), "broken"]
+                table.add_row(*(Text(c) for c in cells), key=_FILE + file)
         if cursor is not None and cursor in table.rows:
             table.move_cursor(row=table.get_row_index(cursor))
         self.query_one("#course", Static).update(literal(self.app.course_progress(), "dim"))
         self.show_details()
+
+    @property
+    def unloaded(self) -> dict[str, Problem]:
+        return unloaded(self.app.lessons, self.app.problems)
+
+    def problem_of(self, key: str) -> Problem | None:
+        """Why the lesson (or file) of a row is broken, or None."""
+        if key.startswith(_FILE):
+            return self.unloaded.get(key.removeprefix(_FILE))
+        return self.app.broken.get(key)
 
     @property
     def selected(self) -> str | None:
@@ -121,6 +147,11 @@ class CatalogueScreen(ResponsiveScreen):
         details = self.query_one("#details", Static)
         if lesson_id is None:
             details.update(literal("No lesson matches the filter (Esc clears it).", "dim"))
+            return
+        problem = self.problem_of(lesson_id)
+        if problem is not None:
+            where = Path(problem.file).name + (f":{problem.line}:{problem.col}" if problem.line else "")
+            details.update(content([line(("Broken", "strong"), f" at {where}: {problem.message}")]))
             return
         spec = self.app.lesson(lesson_id).spec
         lines = [line((spec.title, "strong")), line(spec.summary or "")]
@@ -140,12 +171,17 @@ class CatalogueScreen(ResponsiveScreen):
             table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + rows)))
 
     def action_open(self) -> None:
-        if self.selected is not None:
-            self.app.open(self.selected)
+        if self.selected is None:
+            return
+        problem = self.problem_of(self.selected)
+        if problem is not None:
+            self.notify(f"This lesson is broken: {problem.message}", severity="error", markup=False)
+            return
+        self.app.open(self.selected)
 
     def action_continue(self) -> None:
         last = self.app.store.last_lesson()
-        if last and any(lesson.id == last for lesson in self.app.lessons):
+        if last and last not in self.app.broken and any(lesson.id == last for lesson in self.app.lessons):
             self.app.open(last)
         else:
             self.notify("No lesson started yet: pick one and press Enter.", markup=False)
@@ -155,7 +191,7 @@ class CatalogueScreen(ResponsiveScreen):
 
     def action_reset(self) -> None:
         lesson_id = self.selected
-        if lesson_id is None:
+        if lesson_id is None or lesson_id.startswith(_FILE):
             return
         title = self.app.lesson(lesson_id).title
 
