@@ -64,7 +64,7 @@ class CatalogueScreen(ResponsiveScreen):
         table = self.query_one(DataTable)
         table.can_focus = False
         table.set_class(self.app.ansi_color, "ansi")
-        problems = self.app.problems
+        problems = [p for p in self.app.problems if p.severity == "error"]  # warnings are for authors
         if problems:
             noun = "problem" if len(problems) == 1 else "problems"
             head = f"{len(problems)} {noun} in the lesson files (run `autograd-tutor validate`):"
@@ -101,7 +101,7 @@ class CatalogueScreen(ResponsiveScreen):
         cursor = cursor or self.selected
         words = self.query_one(Input).value.lower().split()
         progress = self.app.store.summary()
-        title_room = max(self.size.width - 30, 12) if self.narrow else None
+        title_room = max(self.size.width - (30 if self.narrow else 38), 12)  # the other columns keep their room
         table.clear()
         for number, lesson in enumerate(self.app.lessons, 1):
             spec = lesson.spec
@@ -111,7 +111,7 @@ class CatalogueScreen(ResponsiveScreen):
             done = progress.get(lesson.id)
             state = "broken" if lesson.id in self.app.broken else done.describe() if done else "not started"
             title = spec.title
-            if title_room and len(title) > title_room:
+            if len(title) > title_room:
                 title = title[: title_room - 1] + "…"
             cells = [f"{number:02}", title, *([] if self.narrow else [_level(spec.level)])]
             cells.append(state)

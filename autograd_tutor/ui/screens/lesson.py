@@ -115,6 +115,7 @@ class LessonScreen(ResponsiveScreen):
     def render_step(self, keep: str = "") -> None:
         """Draw the current step as it stands; `keep` is put in the answer box."""
         session = self.session
+        self.query_one("#step-pane").anchor(False)
         view = step_view(session, self.ready, KEYS, self.derivatives.get(session.index))
         self.query_one("#step-title", Static).update(content([line((view.title, "strong"))]))
         self.query_one("#prompt", Markdown).update(view.prompt)
@@ -217,7 +218,7 @@ class LessonScreen(ResponsiveScreen):
             self.show_status(after)
         else:
             self.render_step(keep=after)  # stay: the explanation, or what the run did, comes first
-            self.call_after_refresh(self.query_one("#step-pane").scroll_end, animate=False)
+            self.query_one("#step-pane").anchor()  # scrolled down to it as it is laid out
 
     # --- actions ----------------------------------------------------------------
 

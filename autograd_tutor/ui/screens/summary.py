@@ -46,13 +46,14 @@ class SummaryScreen(ResponsiveScreen):
         Binding("enter", "next_lesson", "Next lesson", priority=True),
         Binding("escape", "lessons", "Lessons"),
         Binding("s", "save('py')", "Save .py"),
-        Binding("j", "save('ipynb')", "Save notebook"),
+        Binding("j", "save('ipynb')", "Save .ipynb"),
         Binding("ctrl+g", "restart", "Restart"),
         Binding("up", "scroll(-1)", show=False),
         Binding("down", "scroll(1)", show=False),
         Binding("pageup", "scroll(-10)", show=False),
         Binding("pagedown", "scroll(10)", show=False),
     ]
+    FOOTER_MIN_WIDTH = {"restart": 100, "lessons": 70}
 
     def __init__(self, session: LessonSession):
         super().__init__()
