@@ -64,7 +64,8 @@ def test_hostile_strings_in_every_place_are_shown_literally(data_dir, tmp_path):
     async def scenario(pilot):
         assert "unknown field '[/nope]'" in text_of(app, "#problems")
         table = app.screen.query_one(DataTable)
-        assert str(table.get_row_at(0)[1]) == f"T {HOSTILE}"
+        title = str(table.get_row_at(0)[1])  # shortened to fit its column, never parsed
+        assert title.startswith("T [/nope] [b]bold?[/b] [link=") and f"T {HOSTILE}".startswith(title.rstrip("…"))
         details = text_of(app, "#details")
         assert f"T {HOSTILE}" in details and f"S {HOSTILE}" in details and "[/nope], [b]" in details
         await pilot.press("ctrl+g")  # a confirmation quoting the title

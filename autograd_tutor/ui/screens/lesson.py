@@ -67,6 +67,7 @@ class LessonScreen(ResponsiveScreen):
         self.derivatives: dict[int, str | None] = {}  # revealed local steps' symbolic derivatives
         self.transient = False  # the feedback shows a verdict that editing the answer clears
         self.plot_toggled = False  # the plot key flips the default: shown in a wide terminal, else not
+        self.reading = False  # keep the step scrolled to its end while it grows (a right answer's explanation)
         self.note: Line | None = None  # shown under an empty answer box: how the last step went
 
     @property
@@ -95,8 +96,13 @@ class LessonScreen(ResponsiveScreen):
         self.query_one("#answer", Input).cursor_blink = self.app.blink
         self.render_step()
         self.watch(self.app, "engines_ready", self._engines_ready, init=False)
+        self.watch(self.query_one("#step-pane"), "virtual_size", self._step_grew, init=False)
         if self.session.index == 0 and not any(r.done for r in self.session.records) and self.session.intro:
             self.call_after_refresh(self.action_intro)
+
+    def _step_grew(self) -> None:
+        if self.reading:
+            self.query_one("#step-pane").scroll_end(animate=False)
 
     def _engines_ready(self, ready: bool) -> None:
         if not ready:
@@ -115,7 +121,7 @@ class LessonScreen(ResponsiveScreen):
     def render_step(self, keep: str = "") -> None:
         """Draw the current step as it stands; `keep` is put in the answer box."""
         session = self.session
-        self.query_one("#step-pane").anchor(False)
+        self.reading = False
         view = step_view(session, self.ready, KEYS, self.derivatives.get(session.index))
         self.query_one("#step-title", Static).update(content([line((view.title, "strong"))]))
         self.query_one("#prompt", Markdown).update(view.prompt)
@@ -160,7 +166,12 @@ class LessonScreen(ResponsiveScreen):
             shown = content([live_status(self.session.check(text))])
         else:
             shown = Content("")
-        set_text(self.query_one("#status", Static), shown)
+        self.set_status(shown)
+
+    def set_status(self, shown: Content) -> None:
+        status = self.query_one("#status", Static)
+        status.display = bool(shown.plain)  # no blank line when there is nothing to say
+        set_text(status, shown)
 
     # --- answering ----------------------------------------------------------------
 
@@ -177,8 +188,7 @@ class LessonScreen(ResponsiveScreen):
         if not self.ready:
             self.pending.append(event.value)
             noted = ", ".join(t for t in self.pending if t.strip()) or "Enter"
-            status = self.query_one("#status", Static)
-            status.update(content([line((f"Noted: {noted} (taken as soon as torch is ready)", "dim"))]))
+            self.set_status(content([line((f"Noted: {noted} (taken as soon as torch is ready)", "dim"))]))
             return
         self.enter(event.value)
 
@@ -189,8 +199,7 @@ class LessonScreen(ResponsiveScreen):
             self.action_next(carry=text + answer.value)  # typed ahead on a finished step: kept for the next
             return
         if not text.strip():
-            status = self.query_one("#status", Static)
-            status.update(content([line((f"Type an answer, or {KEYS.hint} for a hint.", "dim"))]))
+            self.set_status(content([line((f"Type an answer, or {KEYS.hint} for a hint.", "dim"))]))
             return
         self.submit(text)
 
@@ -218,7 +227,7 @@ class LessonScreen(ResponsiveScreen):
             self.show_status(after)
         else:
             self.render_step(keep=after)  # stay: the explanation, or what the run did, comes first
-            self.query_one("#step-pane").anchor()  # scrolled down to it as it is laid out
+            self.reading = True  # scrolled down to it as it is laid out (see _step_grew)
 
     # --- actions ----------------------------------------------------------------
 
