@@ -49,10 +49,13 @@ class TutorApp(App):
         if ansi:
             self.theme = "ansi-dark"
 
-    def on_mount(self) -> None:
+    def get_default_screen(self) -> Screen:
+        """The catalogue is the first screen drawn (no blank screen before it)."""
         from .screens.catalogue import CatalogueScreen
 
-        self.push_screen(CatalogueScreen())
+        return CatalogueScreen()
+
+    def on_mount(self) -> None:
         if self.open_lesson:
             self.open(self.open_lesson)
         self.call_after_refresh(self.start_warm_up)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.text import Text
-from textual import events
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.widgets import DataTable, Input, Static
@@ -50,6 +49,7 @@ class CatalogueScreen(ResponsiveScreen):
     def __init__(self) -> None:
         super().__init__()
         self.narrow: bool | None = None
+        self.returning = False  # shown once already: a resume is a return from a lesson
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -73,9 +73,8 @@ class CatalogueScreen(ResponsiveScreen):
         search.cursor_blink = self.app.blink
         search.focus()
 
-    def on_resize(self, event: events.Resize) -> None:
-        super().on_resize(event)
-        narrow = event.size.width < NARROW  # the level column goes and titles are shortened
+    def fit(self, width: int) -> None:
+        narrow = width < NARROW  # the level column goes and titles are shortened
         if narrow != self.narrow:
             self.narrow = narrow
             table = self.query_one(DataTable)
@@ -88,6 +87,9 @@ class CatalogueScreen(ResponsiveScreen):
 
     def on_screen_resume(self) -> None:
         """Back from a lesson: the whole course again, the cursor on the lesson in progress."""
+        if not self.returning:  # the first showing: fit() has just drawn the rows
+            self.returning = True
+            return
         self.query_one(Input).value = ""
         self.refresh_rows(cursor=self.resume_at())
 
@@ -101,7 +103,7 @@ class CatalogueScreen(ResponsiveScreen):
         cursor = cursor or self.selected
         words = self.query_one(Input).value.lower().split()
         progress = self.app.store.summary()
-        title_room = max(self.size.width - (30 if self.narrow else 38), 12)  # the other columns keep their room
+        title_room = max(self.app.size.width - (30 if self.narrow else 38), 12)  # the other columns keep their room
         table.clear()
         for number, lesson in enumerate(self.app.lessons, 1):
             spec = lesson.spec

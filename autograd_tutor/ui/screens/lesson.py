@@ -298,8 +298,7 @@ class LessonScreen(ResponsiveScreen):
         self.plot_toggled = not self.plot_toggled
         self.place_plot()
 
-    def on_resize(self, event) -> None:
-        super().on_resize(event)
+    def fit(self, width: int) -> None:
         self.place_plot()
 
     def place_plot(self) -> None:
