@@ -49,7 +49,10 @@ the app reloads the lesson on every save and stays on the same step""",
 }
 
 
-COMMANDS = ("check", "validate", "steps", "try", "schema", "new", "preview", "serve", "lab", "report")
+COMMANDS = (
+    *("check", "validate", "steps", "try", "schema", "new", "preview"),
+    *("serve", "lab", "report", "web", "dashboard"),
+)
 
 APP_EPILOG = """commands (each has --help):
   check      play a lesson headlessly with answers from a file
@@ -62,6 +65,8 @@ APP_EPILOG = """commands (each has --help):
   serve      run an SSH server: every student gets their own tutor
   lab        the tutor as OpenSSH's ForceCommand (the student is $USER)
   report     the lab's progress, per student and per lesson
+  web        serve the tutor to browsers: one link per student
+  dashboard  the instructor's live view: who is stuck, what to re-teach
 
 examples:
   autograd-tutor                      the bundled course
@@ -150,7 +155,7 @@ def _command(argv: list[str]) -> int:
     p.add_argument("--ansi", action="store_true", help="use the terminal's own 16-colour palette")
     from .lab.cli import add_commands
 
-    add_commands(sub)  # serve, lab, report (each sets its own handler)
+    add_commands(sub)  # serve, lab, report, web, dashboard (each sets its own handler)
 
     args = parser.parse_args(_answers_as_text(argv))
     try:

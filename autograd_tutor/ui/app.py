@@ -56,9 +56,25 @@ class TutorApp(App):
         return CatalogueScreen()
 
     def on_mount(self) -> None:
+        self.use_store(self.store)
         if self.open_lesson:
             self.open(self.open_lesson)
         self.call_after_refresh(self.start_warm_up)
+
+    def use_store(self, store: ProgressStore) -> None:
+        """Keep progress in `store` from now on (a lab tutor started ahead gets its
+        student's store this way), saying so if it cannot save."""
+        self.store = store
+        store.on_problem = self.progress_problem
+        if store.problem:
+            self.progress_problem(store.problem)
+        screen = self.screen
+        if screen.is_mounted and hasattr(screen, "refresh_rows"):  # the catalogue shows progress
+            screen.refresh_rows()
+
+    def progress_problem(self, message: str) -> None:
+        """The progress store cannot save: say so, and let the learner go on."""
+        self.notify(message, title="Progress not saved", severity="error", timeout=20, markup=False)
 
     def start_warm_up(self) -> None:
         """Begin importing torch, once the first screen is on the terminal."""
