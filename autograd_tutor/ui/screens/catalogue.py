@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.widgets import DataTable, Input, Static
@@ -48,7 +49,9 @@ class CatalogueScreen(ResponsiveScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.narrow: bool | None = None
+        self.width = 0  # the terminal width the table is laid out for (0: not yet)
+        self.narrow = False
+        self.title_room = 12
         self.returning = False  # shown once already: a resume is a return from a lesson
 
     def compose(self) -> ComposeResult:
@@ -74,16 +77,29 @@ class CatalogueScreen(ResponsiveScreen):
         search.focus()
 
     def fit(self, width: int) -> None:
-        narrow = width < NARROW  # the level column goes and titles are shortened
-        if narrow != self.narrow:
-            self.narrow = narrow
-            table = self.query_one(DataTable)
-            table.clear(columns=True)
-            if narrow:
-                table.add_columns("#", "Lesson", "Progress")
-            else:
-                table.add_columns("#", "Lesson", "Level", "Progress")
-            self.refresh_rows(cursor=self.selected or self.resume_at())
+        self.lay_out(width)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size.width != self.width:
+            self.lay_out(event.size.width)
+
+    def lay_out(self, width: int) -> None:
+        """The columns for `width`, each as wide as what it will hold (measured here, from the
+        text, so that a tutor started before its terminal's size is known lays out right too)."""
+        self.width = width
+        self.narrow = width < NARROW  # the level column goes
+        self.title_room = max(width - (30 if self.narrow else 38), 12)  # titles are shortened to fit
+        titles = [lesson.spec.title for lesson in self.app.lessons] + [Path(f).name for f in self.unloaded]
+        steps = [len(lesson.steps) for lesson in self.app.lessons] or [1]
+        states = ["not started", "broken", f"step {max(steps)} of {max(steps)}", f"done {max(steps)}/{max(steps)}"]
+        columns = [("#", 2), ("Lesson", min(max(map(len, titles), default=6), self.title_room))]
+        columns += [] if self.narrow else [("Level", 5)]
+        columns.append(("Progress", max(map(len, states))))
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        for label, size in columns:
+            table.add_column(label, width=max(size, len(label)))
+        self.refresh_rows(cursor=self.selected or self.resume_at())
 
     def on_screen_resume(self) -> None:
         """Back from a lesson: the whole course again, the cursor on the lesson in progress."""
@@ -97,13 +113,12 @@ class CatalogueScreen(ResponsiveScreen):
         return resume_at(self.app.lessons, self.app.store.summary(), self.app.store.last_lesson())
 
     def refresh_rows(self, cursor: str | None = None) -> None:
-        if self.narrow is None:
-            return  # no columns before the first resize
+        if not self.width:
+            return  # no columns before the screen is fitted
         table = self.query_one(DataTable)
         cursor = cursor or self.selected
         words = self.query_one(Input).value.lower().split()
         progress = self.app.store.summary()
-        title_room = max(self.app.size.width - (30 if self.narrow else 38), 12)  # the other columns keep their room
         table.clear()
         for number, lesson in enumerate(self.app.lessons, 1):
             spec = lesson.spec
@@ -113,8 +128,8 @@ class CatalogueScreen(ResponsiveScreen):
             done = progress.get(lesson.id)
             state = "broken" if lesson.id in self.app.broken else done.describe() if done else "not started"
             title = spec.title
-            if len(title) > title_room:
-                title = title[: title_room - 1] + "…"
+            if len(title) > self.title_room:
+                title = title[: self.title_room - 1] + "…"
             cells = [f"{number:02}", title, *([] if self.narrow else [_level(spec.level)])]
             cells.append(state)
             table.add_row(*(Text(c) for c in cells), key=lesson.id)  # Text: never read as markup
