@@ -37,6 +37,7 @@ test-tools:
 bench: $(BIN)/autograd-tutor
 	@$(BIN)/python bench/startup.py
 	@$(BIN)/python bench/keystroke.py
+	@$(BIN)/python bench/symbolic.py
 	@$(BIN)/python bench/validate.py
 	@$(BIN)/python bench/parser.py
 	@$(BIN)/python bench/lab.py

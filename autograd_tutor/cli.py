@@ -74,7 +74,8 @@ examples:
   autograd-tutor lesson.yaml --plain  one lesson, line by line
 
 keys in the app: Enter submits, ctrl+t hint, ctrl+r reveal, ctrl+b back,
-ctrl+n next, ctrl+g restart, Esc lessons, ctrl+p command palette, ctrl+q quit"""
+ctrl+n next, ctrl+l plot, ctrl+o intro, ctrl+g restart, Esc lessons,
+ctrl+p command palette, ctrl+q quit; on the summary: s saves a .py, j a notebook"""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,11 +102,23 @@ def _tutor(argv: list[str]) -> int:
     parser.add_argument("--student", metavar="NAME", help="whose progress (default: your user name)")
     parser.add_argument("--plain", action="store_true", help="line by line, for screen readers and dumb terminals")
     parser.add_argument("--ansi", action="store_true", help="use the terminal's own 16-colour palette")
+    parser.add_argument(
+        "--authored",
+        action="store_true",
+        help="play every lesson with the numbers its author wrote (lessons with variants otherwise give you your own)",
+    )
     parser.add_argument("--version", action="version", version=f"autograd-tutor {__version__}")
     args = parser.parse_args(argv)
     from .tutor import run
 
-    return run(args.paths, data_dir=args.data_dir, student=args.student, plain=args.plain, ansi=args.ansi)
+    return run(
+        args.paths,
+        data_dir=args.data_dir,
+        student=args.student,
+        plain=args.plain,
+        ansi=args.ansi,
+        authored=args.authored,
+    )
 
 
 def _command(argv: list[str]) -> int:

@@ -148,6 +148,7 @@ class ProgressStore:
         self.path = (data_dir or Path(".")) / DATABASE
         self.student = student
         self.problem: str | None = None
+        self.authored = False  # play every lesson with its authored numbers, never a variant
         self.in_memory = False
         self.on_problem: Callable[[str], None] | None = None
         self._unsaved: set[str] = set()  # lessons whose last save failed
@@ -193,6 +194,14 @@ class ProgressStore:
         return self._seed
 
     _seed: str | None = None
+
+    def open(self, lesson) -> LessonSession:
+        """The learner's session of `lesson`, where they left it, with their own variant
+        of its numbers (the authored ones when `authored`)."""
+        from .session import LessonSession
+
+        variant = 0 if self.authored else None
+        return LessonSession(lesson, self.load(lesson.id), variant=variant, seed=self.seed)
 
     @property
     def failed(self) -> bool:

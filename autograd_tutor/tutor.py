@@ -25,6 +25,7 @@ def run(
     student: str | None = None,
     plain: bool = False,
     ansi: bool = False,
+    authored: bool = False,
 ) -> int:
     lessons, problems = library(paths or [BUNDLED])
     if not lessons:
@@ -35,6 +36,7 @@ def run(
     single = len(paths) == 1 and Path(paths[0]).is_file()
     open_lesson = lessons[0].id if single else None
     store = ProgressStore(data_dir or default_data_dir(), student or default_student(), fallback=True)
+    store.authored = authored
     try:
         if plain:
             from .plain import PlainTutor

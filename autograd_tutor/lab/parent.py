@@ -151,6 +151,8 @@ def _rehearse(lessons: list, problems: list) -> None:
                 await pilot.pause(0.02)
             await pilot.press("enter")
             for _ in range(100):
+                if app.screen.__class__.__name__ == "IntroScreen":  # the lesson's first page: on to the steps
+                    await pilot.press("enter")
                 if app.screen.__class__.__name__ == "LessonScreen":
                     break
                 await pilot.pause(0.02)
