@@ -15,8 +15,14 @@ import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from .mastery import store as mastery_store
+from .mastery.model import LearnerModel, new_observations
 from .session import LessonSession
+
+if TYPE_CHECKING:
+    from .mastery.practice import Practice
 
 DATA_DIR_ENV = "AUTOGRAD_TUTOR_DATA_DIR"
 DATABASE = "progress.sqlite3"
@@ -95,7 +101,7 @@ class ProgressStore:
         self._db.execute("PRAGMA busy_timeout=10000")
         _use_wal(self._db)
         self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(_SCHEMA + ";" + mastery_store.TABLE)
         self.data_dir = data_dir
 
     @property
@@ -138,12 +144,16 @@ class ProgressStore:
         return json.loads(row[0]) if row else None
 
     def save(self, session: LessonSession) -> None:
+        """The session's state, and in the same transaction what its new first tries
+        say about the learner's skills."""
         records = session.records
         solved, asked = session.score
+        state = session.to_state()
+        now = time.time()
         row = (
             self.student,
             session.lesson.id,
-            json.dumps(session.to_state()),
+            json.dumps(state),
             session.index,
             len(session.steps),
             solved,
@@ -152,11 +162,26 @@ class ProgressStore:
             sum(r.hints for r in records),
             sum(r.status == "revealed" for r in records),
             int(session.finished),
-            time.time(),
+            now,
         )
         with self._transaction():
+            stored = self.load(session.lesson.id)
+            mastery_store.record(self._db, self.student, new_observations(session.lesson, stored, state), now)
             self._db.execute("INSERT OR REPLACE INTO progress VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", row)
             self._db.execute("INSERT OR REPLACE INTO last_opened VALUES (?, ?)", (self.student, session.lesson.id))
+
+    def save_practice(self, practice: Practice) -> None:
+        """The current practice item's first try, once it is known."""
+        seen = practice.pending()
+        if seen is None:
+            return
+        now = time.time()
+        with self._transaction():
+            mastery_store.record(self._db, self.student, [seen], now)
+        practice.recorded(seen, now)
+
+    def mastery(self) -> LearnerModel:
+        return mastery_store.read(self._db, self.student)
 
     def summary(self) -> dict[str, LessonProgress]:
         rows = self._db.execute(

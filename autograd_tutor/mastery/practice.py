@@ -1,0 +1,174 @@
+"""Practice: a short run of steps from finished lessons, chosen for the weakest skills.
+
+Each item is a real step of a real lesson, played by `LessonSession` at that step
+(so a `predict` or `run` step has the live state the lesson's earlier steps made)
+and judged exactly as in the lesson. The next item is chosen when it is needed,
+from the model as it stands after the answers so far:
+
+- each skill's need is how far it is from known, 1 − P(known), plus a review
+  bonus that grows over REVIEW_DAYS without seeing it (up to REVIEW_WEIGHT);
+- skills take turns in proportion to their need: the next item goes to the skill
+  with the highest need / (1 + items it already had in this practice), so the
+  weakest skill comes first and gets the most items;
+- items alternate between lessons: a step from another lesson than the last
+  item's is preferred, and a step not yet given in this practice;
+- a lesson with variants is played on a variant the learner has not played: not
+  the one of their saved progress, nor one already given in this practice.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+from ..lesson.loader import Lesson
+from ..lesson.steps import Step
+from ..session import LessonSession
+from ..variants import COUNT
+from .model import LearnerModel, Move, Observation, SkillState, observation, skills_of
+
+SIZE = 10  # items in one practice
+DAY = 86400.0
+REVIEW_DAYS = 7.0  # a skill unseen for this long is fully due for review
+REVIEW_WEIGHT = 0.3  # what full review adds to a skill's need
+
+
+@dataclass(frozen=True)
+class Candidate:
+    lesson: Lesson
+    step: Step
+    skills: tuple[str, ...]
+
+
+@dataclass
+class Item:
+    lesson: Lesson
+    step: Step
+    skill: str  # the skill it was chosen for
+    variant: int
+    session: LessonSession  # at the step, on the item's variant
+    recorded: bool = False  # its observation is in the store
+
+    @property
+    def record(self) -> dict:
+        return asdict(self.session.records[self.step.index])
+
+
+def candidates(lessons: list[Lesson], finished: set[str]) -> list[Candidate]:
+    """Every step that takes an answer and names a skill, in the finished lessons, in course order."""
+    found = []
+    for lesson in lessons:
+        if lesson.id in finished:
+            for step in lesson.steps:
+                skills = skills_of(lesson, step)
+                if step.takes_answer and skills:
+                    found.append(Candidate(lesson, step, skills))
+    return found
+
+
+def need(state: SkillState, now: float) -> float:
+    """How much a skill needs practice (0 to 1 + REVIEW_WEIGHT)."""
+    due = 0.0 if state.last_seen is None else min(1.0, max(0.0, now - state.last_seen) / (REVIEW_DAYS * DAY))
+    return (1 - state.known) + REVIEW_WEIGHT * due
+
+
+@dataclass
+class Practice:
+    """One practice: `next()` gives items until SIZE were given or nothing is left."""
+
+    pool: list[Candidate]
+    model: LearnerModel  # updated as observations are recorded
+    played: dict[str, int]  # lesson id -> the variant of the learner's saved progress
+    seed: str  # the learner's (for LessonSession)
+    now: float
+    rng: random.Random
+    size: int = SIZE
+    items: list[Item] = field(default_factory=list)
+    start: LearnerModel = field(init=False)  # the model before the first item
+
+    def __post_init__(self) -> None:
+        self.start = self.model.copy()
+
+    @classmethod
+    def start_for(
+        cls,
+        lessons: list[Lesson],
+        finished: set[str],
+        played: dict[str, int],
+        model: LearnerModel,
+        *,
+        seed: str,
+        now: float,
+        size: int = SIZE,
+    ) -> Practice:
+        rng = random.Random(f"{seed}/practice/{now}")
+        return cls(candidates(lessons, finished), model.copy(), played, seed, now, rng, size)
+
+    @property
+    def skills(self) -> list[str]:
+        """The skills the pool practises, in course order."""
+        return list(dict.fromkeys(s for c in self.pool for s in c.skills))
+
+    @property
+    def item(self) -> Item | None:
+        return self.items[-1] if self.items else None
+
+    @property
+    def finished(self) -> bool:
+        return len(self.items) >= self.size or not self.pool
+
+    def next(self) -> Item | None:
+        """The next item, or None when the practice is over."""
+        if self.finished:
+            return None
+        skill, chosen = self._choose()
+        variant = self._variant(chosen.lesson)
+        session = LessonSession(chosen.lesson, None, variant=variant, seed=self.seed)
+        session.index = chosen.step.index  # the lesson's earlier steps count as passed, as in the lesson
+        item = Item(chosen.lesson, chosen.step, skill, session.variant, session)
+        self.items.append(item)
+        return item
+
+    def pending(self) -> Observation | None:
+        """The current item's observation, once its first try is known and until it is recorded."""
+        item = self.item
+        if item is None or item.recorded:
+            return None
+        return observation(item.lesson, item.step, item.record)
+
+    def recorded(self, seen: Observation, when: float) -> None:
+        """The store has `seen`: the model moves as the stored one did."""
+        self.model.observe(seen, when)
+        if self.item is not None:
+            self.item.recorded = True
+
+    def moved(self) -> list[Move]:
+        """The skills this practice moved, the largest change first."""
+        return self.model.moved(self.start)
+
+    # --- choosing ---------------------------------------------------------------------------------
+
+    def _choose(self) -> tuple[str, Candidate]:
+        given = Counter(item.skill for item in self.items)
+        order = {s: i for i, s in enumerate(self.skills)}
+        ranked = sorted(order, key=lambda s: (-need(self.model.get(s), self.now) / (1 + given[s]), order[s]))
+        last = self.items[-1].lesson.id if self.items else None
+        for skill in ranked:  # the neediest skill with a step in another lesson than the last item's
+            options = [c for c in self.pool if skill in c.skills and c.lesson.id != last]
+            if options:
+                return skill, self._pick(options)
+        skill = ranked[0]
+        return skill, self._pick([c for c in self.pool if skill in c.skills])
+
+    def _pick(self, options: list[Candidate]) -> Candidate:
+        uses = Counter((item.lesson.id, item.step.index) for item in self.items)
+        fewest = min(uses[(c.lesson.id, c.step.index)] for c in options)
+        return self.rng.choice([c for c in options if uses[(c.lesson.id, c.step.index)] == fewest])
+
+    def _variant(self, lesson: Lesson) -> int:
+        if not lesson.spec.variants:
+            return 0  # only the authored numbers are proven for this lesson
+        used = {self.played.get(lesson.id)} | {i.variant for i in self.items if i.lesson.id == lesson.id}
+        others = [k for k in range(1, COUNT) if k != self.played.get(lesson.id)]
+        return self.rng.choice([k for k in others if k not in used] or others)
