@@ -14,6 +14,7 @@ from .engine.sampling import variant_inputs
 from .expr.display import format_value
 from .expr.evaluate import EvalError, evaluate, is_finite
 from .expr.parser import ParseError
+from .grade.grader import MathQuestion
 from .lesson.loader import Lesson, library
 from .lesson.problems import Problem
 from .session import LessonSession
@@ -105,9 +106,11 @@ def _model_answer_problem(session: LessonSession, answer: str, verdict) -> str:
         return f"the model answer is judged invalid: {verdict.feedback}"
     question = session.question()
     truth = format_value(question.expected)
+    if not isinstance(question, MathQuestion):
+        return f"the model answer is judged wrong: {verdict.feedback}; torch says {truth}"
     try:
         value = format_value(evaluate(question.parse(answer), question.env(question.points[0])))
-    except (ParseError, EvalError, AttributeError):
+    except (ParseError, EvalError):
         return f"the model answer is judged wrong: {verdict.feedback}; torch says {truth}"
     inputs = ", ".join(f"{n} = {format_value(v)}" for n, v in session.comp.inputs.items())
     head = f"the model answer is judged wrong: {answer} gives {value} at {inputs}"

@@ -9,7 +9,7 @@ started differs. Clients are OpenSSH's `ssh`, each in its own pty; the clock sta
 PSS of each session's process (/proc/PID/smaps_rollup), once every tutor shows the
 catalogue and has torch loaded, and again once each has opened a lesson and answered a
 step; and how much the PSS of all the server's processes grew, per session: what each
-additional student costs, the bar. Bars (PRODUCT.md): <= 60 MB per extra session,
+additional student costs, the bar. Bars: <= 60 MB per extra session,
 connect -> first screen <= 0.3 s (for one more student, while the others are connected).
 
     python bench/lab.py [--sessions 20]

@@ -2,7 +2,7 @@
 
 Both are measured here, in this process tree, several times; the medians are
 compared. The tutor runs in a pseudo-terminal and the clock stops when the
-catalogue's text reaches the terminal. Target (PRODUCT.md): ratio <= 0.35.
+catalogue's text reaches the terminal. Target: ratio <= 0.35.
 """
 
 from __future__ import annotations

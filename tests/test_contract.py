@@ -1,4 +1,4 @@
-"""The lesson format, version 1, as /work/shared/lesson-format.md states it: one lesson
+"""The lesson format, version 1, as its contract (docs/lesson-format.md) states it: one lesson
 that uses every field, every step kind and every run operation, checked through
 `validate`, `steps` and `check` exactly as the contract describes them."""
 

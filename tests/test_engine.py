@@ -242,8 +242,10 @@ def test_gradient_is_the_sum_over_paths_of_the_products_of_local_factors(name, e
         paths = comp.paths(target)
         if target == comp.output or not paths:
             continue
-        total = chain.backward(comp, truth.local, target)
+        total = chain.backward(comp, truth, target)  # vector-Jacobian products where factors are not elementwise
         assert total == pytest.approx(truth.gradients[target], rel=1e-9, abs=1e-12), target
+        with_jacobians = chain.backward(comp, truth, target, {e: truth.local[e] for e in comp.edges})
+        assert with_jacobians == pytest.approx(truth.gradients[target], rel=1e-9, abs=1e-12), target
 
 
 @pytest.mark.parametrize("name", FIXTURES)
@@ -332,7 +334,7 @@ def test_full_jacobian_for_a_node_mixing_a_reduction_and_elementwise_terms(jacob
     assert engine.truth.local[("v", "x")].tolist() == [[7.0, 1.0, 1.0], [2.0, 8.0, 2.0], [3.0, 3.0, 9.0]]
     # and the chain rule through a Jacobian is a vector-Jacobian product
     assert engine.truth.gradients["x"].tolist() == [12.0, 12.0, 12.0]
-    assert chain.backward(comp, engine.truth.local, "x") == pytest.approx(np.array([12.0, 12.0, 12.0]))
+    assert chain.backward(comp, engine.truth, "x") == pytest.approx(np.array([12.0, 12.0, 12.0]))
 
 
 def test_local_factor_holds_the_other_arguments_fixed(engines):

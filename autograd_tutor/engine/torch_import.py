@@ -16,6 +16,17 @@ def torch() -> Any:
     return _torch
 
 
+def warm_up() -> None:
+    """Import torch and what judging imports on first use (a vector-Jacobian
+    product pulls in torch.fx and sympy, 0.6 s; test points need numpy.random):
+    the app does this in a worker, so no keystroke ever waits for it."""
+    import numpy.random  # noqa: F401 - test points are drawn with it
+
+    t = torch()
+    x = t.ones((), requires_grad=True)
+    t.autograd.grad(x * 2, x, grad_outputs=t.ones(()))
+
+
 def dtype(name: str) -> Any:
     return getattr(torch(), name)
 

@@ -166,7 +166,7 @@ class _Deriver:
             return _mul(_mul(Bin("**", a, b), call("log", a)), db), []
         try:
             n = float(evaluate(b, {}))
-        except (EvalError, TypeError):
+        except (EvalError, KeyError):  # an exponent that names an input
             raise NoDerivative("a power with a non-constant exponent") from None
         da, sa = self.d(a)
         outer = _mul(num(n), power(a, n - 1)) if n != 2 else _mul(num(2), a)

@@ -72,7 +72,7 @@ def _safe(f: PointValue) -> PointValue:
     def value(point: Analysis) -> Value | None:
         try:
             return f(point)
-        except (ValueError, KeyError, TypeError, IndexError, ZeroDivisionError, EvalError):
+        except (ValueError, KeyError, EvalError):  # a shape that does not fit, an edge not there
             return None
 
     return value
@@ -119,28 +119,16 @@ def _overridden(comp: Computation, target: str, edge: Edge, factor: PointValue) 
         replaced = factor(point)
         if replaced is None:
             return None
-        factors = _Factors(point, {edge: replaced})
-        return chain.backward(comp, factors, target)
+        return chain.backward(comp, point, target, {edge: replaced})
 
     return value
-
-
-class _Factors(dict):
-    """Local factors of a point, some replaced."""
-
-    def __init__(self, point: Analysis, replaced: dict[Edge, Value]):
-        super().__init__(replaced)
-        self.point = point
-
-    def __missing__(self, edge: Edge) -> Value:
-        return self.point.local[edge]
 
 
 def local_candidates(comp: Computation, edge: Edge) -> list[Candidate]:
     node, arg = edge
     found = [Candidate(s.tag, s.feedback, _safe(_tree_value(s.tree, comp, edge))) for s in slips_of(comp, edge)]
     for other in comp.edges:
-        if other != edge:
+        if other != edge and not needs_backprop(comp, *other):
             found.append(
                 Candidate(
                     "wrong_node",
@@ -176,7 +164,7 @@ def gradient_candidates(comp: Computation, target: str) -> list[Candidate]:
                     "missing_path",
                     f"That leaves out the path through {edge[0]} → {edge[1]}. {target} reaches {comp.output} along"
                     f" {paths} paths, and the gradients of the paths add up.",
-                    _safe(_overridden(comp, target, edge, lambda p, e=edge: np.zeros_like(p.local[e]))),
+                    _safe(lambda p, e=edge: chain.backward(comp, p, target, cut=e)),
                 )
             )
     for edge in between:
@@ -186,7 +174,7 @@ def gradient_candidates(comp: Computation, target: str) -> list[Candidate]:
             feedback = f"In ∂{node}/∂{arg}: {slip.feedback}"
             found.append(Candidate(slip.tag, feedback, _safe(_overridden(comp, target, edge, factor))))
     for user in comp.consumers.get(target, []):
-        if user != comp.output:
+        if user != comp.output and not needs_backprop(comp, user, target):
             found.append(
                 Candidate(
                     "local_instead_of_total",
@@ -195,7 +183,7 @@ def gradient_candidates(comp: Computation, target: str) -> list[Candidate]:
                     _safe(lambda p, u=user: p.local[(u, target)]),
                 )
             )
-    for edge in between:
+    for edge in (e for e in between if not needs_backprop(comp, *e)):  # a factor that is a number or elementwise
         node, arg = edge
         inner = " (the inner derivative)" if arg == target and node != comp.output else ""
         found.append(
@@ -220,7 +208,7 @@ def gradient_candidates(comp: Computation, target: str) -> list[Candidate]:
                 "missing_upstream",
                 f"{comp.output} is not a scalar: backward(grad_output) weights the gradient of each of its"
                 " entries by grad_output. Multiply by it.",
-                _safe(lambda p: chain.backward(comp, p.local, target, ones)),
+                _safe(lambda p: chain.backward(comp, p, target, seed=ones)),
             )
         )
     for name in (*comp.inputs, *comp.nodes):
@@ -249,7 +237,7 @@ def carried(comp: Computation, target: str, given: dict[Edge, tuple[int, PointVa
             if v is None:
                 return None
             replaced[edge] = v
-        return chain.backward(comp, _Factors(point, replaced), target)
+        return chain.backward(comp, point, target, replaced)
 
     steps = ", ".join(f"∂{e[0]}/∂{e[1]} from step {n + 1}" for e, (n, _) in given.items())
     feedback = f"The chaining is right, but your {steps} was off: fix that factor and chain again."

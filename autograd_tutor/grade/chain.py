@@ -3,7 +3,8 @@
 With every local factor as torch gives it, `backward` reproduces torch's
 gradient; with one factor replaced (dropped, squared, zeroed, mistaken, or the
 learner's own earlier answer) it gives what a learner who made that mistake
-would have computed, which is how the grader recognises such answers.
+would have computed, which is how the grader recognises such answers. Edges
+whose factor is not elementwise go through torch's vector-Jacobian product.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ..engine.graph import Analysis
 from ..expr.evaluate import Value
 from ..lesson.computation import Computation, Edge
+from ..lesson.steps import needs_backprop
 
 
 def step_back(comp: Computation, edge: Edge, upstream: Value, factor: Value) -> Value:
@@ -47,9 +50,19 @@ def unbroadcast(value: Value, shape: tuple[int, ...]) -> Value:
     return v
 
 
-def backward(comp: Computation, factors: Mapping[Edge, Value], target: str, seed: Value | None = None) -> Value:
-    """d(output)/d(target) by accumulating step_back over the graph, from the output
-    (seeded with `seed`, else grad_output, else 1) down to `target`."""
+def backward(
+    comp: Computation,
+    point: Analysis,
+    target: str,
+    replaced: Mapping[Edge, Value] | None = None,
+    seed: Value | None = None,
+    cut: Edge | None = None,
+) -> Value:
+    """d(output)/d(target) at `point`, accumulated edge by edge from the output
+    (seeded with `seed`, else grad_output, else 1) down to `target`. An edge in
+    `replaced` uses that local factor instead of torch's; the `cut` edge carries
+    nothing (a path left out)."""
+    replaced = replaced or {}
     if seed is None:
         seed = comp.grad_output if comp.grad_output is not None else np.ones(comp.shapes[comp.output])
     grads: dict[str, Value] = {comp.output: np.asarray(seed, dtype=float)}
@@ -58,10 +71,22 @@ def backward(comp: Computation, factors: Mapping[Edge, Value], target: str, seed
         if node not in grads or node not in needed:
             continue
         for arg in comp.args(node):
-            if arg in needed:
-                contribution = step_back(comp, (node, arg), grads[node], factors[(node, arg)])
+            if arg in needed and (node, arg) != cut:
+                edge = (node, arg)
+                if edge in replaced:
+                    contribution = step_back(comp, edge, grads[node], replaced[edge])
+                else:
+                    contribution = push(comp, point, edge, grads[node])
                 grads[arg] = grads[arg] + contribution if arg in grads else contribution
     return grads.get(target, np.zeros(comp.shapes[target]))
+
+
+def push(comp: Computation, point: Analysis, edge: Edge, upstream: Value) -> Value:
+    """What flows through `edge` at `point` with torch's own local derivative: a
+    vector-Jacobian product where the factor is not elementwise (no Jacobian built)."""
+    if needs_backprop(comp, *edge):
+        return point.vjp(edge, upstream)
+    return step_back(comp, edge, upstream, point.local[edge])
 
 
 def _between(comp: Computation, target: str) -> set[str]:

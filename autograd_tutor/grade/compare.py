@@ -26,29 +26,27 @@ class Tolerance:
     scaled: bool = False  # atol relative to the truth's scale (the default tolerance)
     floor: float = 0.0  # the smallest scale `scaled` uses: 0.001 × the lesson's largest truth
 
+    def atol_for(self, truth: Value) -> float:
+        """The absolute tolerance for this truth (scaled down for a small one)."""
+        if not self.scaled:
+            return self.atol
+        t = np.abs(np.asarray(truth, dtype=float))
+        finite = t[np.isfinite(t)]
+        return self.atol * min(1.0, max(float(finite.max()) if finite.size else 0.0, self.floor))
+
     def allowed(self, truth: Value) -> np.ndarray:
         """How far from each entry of `truth` an answer may be."""
-        t = np.abs(np.asarray(truth, dtype=float))
-        atol = self.atol
-        if self.scaled:
-            finite = t[np.isfinite(t)]
-            atol *= min(1.0, max(float(finite.max()) if finite.size else 0.0, self.floor))
-        return atol + self.rtol * t
+        return self.atol_for(truth) + self.rtol * np.abs(np.asarray(truth, dtype=float))
 
     def close(self, answer: Value, truth: Value) -> bool:
-        """`answer` within tolerance of `truth` (a number answer is compared with
-        every entry); shapes must otherwise agree."""
+        """`answer` within tolerance of `truth` by numpy's rule (|a − t| ≤ atol + rtol·|t|;
+        infinities equal only to themselves, nan to nothing); a number answer is compared
+        with every entry, and other shapes must agree."""
         a, t = np.asarray(answer, dtype=float), np.asarray(truth, dtype=float)
         if a.shape != t.shape and a.ndim:
             return False
-        a = np.broadcast_to(a, t.shape)
-        if np.any(np.isnan(a)) or np.any(np.isnan(t)):
-            return False
-        infinite = np.isinf(a) | np.isinf(t)
-        if np.any(a[infinite] != t[infinite]):
-            return False
-        with np.errstate(invalid="ignore"):
-            return bool(np.all((np.abs(a - t) <= self.allowed(t))[~infinite]))
+        with np.errstate(invalid="ignore", over="ignore"):
+            return bool(np.all(np.isclose(a, t, rtol=self.rtol, atol=self.atol_for(t))))
 
     def figures(self, truth: Value) -> int:
         """How many significant figures an answer needs to be within tolerance."""

@@ -18,14 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.graph import Analysis
+from ..engine.graph import Analysis, local_factor, vjp
 from ..engine.sampling import Engine
 from ..expr.ast import Expr, Num, Unary, Vector, Word, names
 from ..expr.display import format_value, to_text
 from ..expr.evaluate import EvalError, Value, evaluate, is_finite, shape_text
 from ..expr.parser import WORDS, ParseError, parse
 from ..lesson.model import Mistake
-from ..lesson.steps import Step
+from ..lesson.steps import Step, needs_backprop
 from . import bugs, chain
 from .bugs import Candidate
 from .compare import Tolerance, shown
@@ -224,19 +224,18 @@ class MathQuestion:
             if kind == "forward":
                 return (evaluate(comp.nodes[target], rounded),)
             if kind == "local":
-                from ..engine.graph import local_factor
-
                 return (local_factor(comp, tuple(target), rounded),)
             if kind == "backprop":
-                from ..engine.graph import vjp
-
                 return (vjp(comp, tuple(target), rounded, shown(truth.gradients[target[0]])),)
             if target == comp.output:
                 return ()
             total = np.zeros(comp.shapes[target])
             for user in comp.consumers[target]:
-                edge = (user, target)
-                total = total + chain.step_back(comp, edge, shown(truth.gradients[user]), shown(truth.local[edge]))
+                edge, upstream = (user, target), shown(truth.gradients[user])
+                if needs_backprop(comp, *edge):
+                    total = total + vjp(comp, edge, rounded, upstream)
+                else:
+                    total = total + chain.step_back(comp, edge, upstream, shown(truth.local[edge]))
             return (total,)
         except (EvalError, ValueError, KeyError):
             return ()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -58,15 +58,9 @@ def sequence(spec: LessonSpec, comp: Computation) -> list[Step]:
     numbered = []
     for step in steps:
         key = repr((step.kind, step.target_json()))
-        numbered.append(_replace(step, occurrence=seen.get(key, 0)))
+        numbered.append(replace(step, occurrence=seen.get(key, 0)))
         seen[key] = seen.get(key, 0) + 1
     return numbered
-
-
-def _replace(step: Step, **changes: Any) -> Step:
-    from dataclasses import replace
-
-    return replace(step, **changes)
 
 
 def needs_backprop(comp: Computation, node: str, arg: str) -> bool:
@@ -113,7 +107,3 @@ def _written(index: int, s: StepSpec, comp: Computation) -> Step:
         s.id,
         tuple(s.skills),
     )
-
-
-def default_prompt(kind: str, target: Any, comp: Computation, ask: bool) -> str:
-    return KINDS[kind].prompt(target, comp, ask)

@@ -59,10 +59,10 @@ class TutorApp(App):
 
     def _warm_up(self) -> None:
         """Import torch and sympy off the UI thread."""
-        from ..engine.torch_import import torch
+        from ..engine.torch_import import warm_up as warm_up_torch
         from ..expr.symbolic import warm_up
 
-        torch()
+        warm_up_torch()
         self.call_from_thread(setattr, self, "engines_ready", True)
         warm_up()
 

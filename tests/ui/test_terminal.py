@@ -64,7 +64,7 @@ class Tmux:
 @pytest.fixture
 def tmux(tmp_path):
     assert shutil.which("tmux"), "these tests need tmux (apt-get install tmux)"
-    session = Tmux(f"agt-{tmp_path.name}")
+    session = Tmux(f"agt-{os.getpid()}-{tmp_path.name}")  # unique when several runs share a tmux server
     session.start(f"{COMMAND} {FIXTURE} --data-dir {tmp_path}")
     yield session
     session.close()
