@@ -12,8 +12,8 @@ from the model as it stands after the answers so far:
   weakest skill comes first and gets the most items;
 - items alternate between lessons: a step from another lesson than the last
   item's is preferred, and a step not yet given in this practice;
-- a lesson with variants is played on a variant the learner has not played: not
-  the one of their saved progress, nor one already given in this practice.
+- a lesson with variants is played on numbers the learner has not had: not those
+  of their saved progress, nor of an item already given in this practice.
 """
 
 from __future__ import annotations
@@ -22,6 +22,10 @@ import random
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
+from ..engine.live import OpResult
+from ..engine.sampling import variant_inputs
 from ..lesson.loader import Lesson
 from ..lesson.steps import Step
 from ..session import LessonSession
@@ -53,6 +57,12 @@ class Item:
     @property
     def record(self) -> dict:
         return asdict(self.session.records[self.step.index])
+
+    def story(self) -> list[OpResult]:
+        """What the lesson's earlier `run` steps did to the live state (torch's own code,
+        errors and warnings): a `predict` or `run` item is asked about that state."""
+        earlier = [s.index for s in self.lesson.steps[: self.step.index] if s.kind == "run"]
+        return [r for i in earlier for r in self.session.run_result(i).results]
 
 
 def candidates(lessons: list[Lesson], finished: set[str]) -> list[Candidate]:
@@ -86,6 +96,7 @@ class Practice:
     size: int = SIZE
     items: list[Item] = field(default_factory=list)
     start: LearnerModel = field(init=False)  # the model before the first item
+    _numbers: dict[str, list] = field(default_factory=dict)  # lesson id -> input values the learner had
 
     def __post_init__(self) -> None:
         self.start = self.model.copy()
@@ -167,8 +178,24 @@ class Practice:
         return self.rng.choice([c for c in options if uses[(c.lesson.id, c.step.index)] == fewest])
 
     def _variant(self, lesson: Lesson) -> int:
+        """A variant whose numbers the learner has not had: not those of their saved progress,
+        nor of an earlier item of this practice (two variants may draw the same numbers)."""
         if not lesson.spec.variants:
             return 0  # only the authored numbers are proven for this lesson
-        used = {self.played.get(lesson.id)} | {i.variant for i in self.items if i.lesson.id == lesson.id}
-        others = [k for k in range(1, COUNT) if k != self.played.get(lesson.id)]
-        return self.rng.choice([k for k in others if k not in used] or others)
+        had = self._numbers.setdefault(lesson.id, [])
+        played = self.played.get(lesson.id)
+        if not had and played is not None:
+            had.append(variant_inputs(lesson.computation, lesson.id, played))
+        used = {played} | {i.variant for i in self.items if i.lesson.id == lesson.id}
+        fresh = [k for k in range(1, COUNT) if k not in used]
+        self.rng.shuffle(fresh)
+        for k in fresh:
+            numbers = variant_inputs(lesson.computation, lesson.id, k)
+            if numbers is not None and not any(_same(numbers, other) for other in had):
+                had.append(numbers)
+                return k
+        return fresh[0] if fresh else self.rng.choice([k for k in range(1, COUNT) if k != played])
+
+
+def _same(a: dict | None, b: dict | None) -> bool:
+    return a is not None and b is not None and a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
