@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..progress import DATABASE, STUDENTS, valid_student
+from . import skills as skills_report
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _COLUMNS = "student, lesson, state, step, steps, solved, asked, attempts, hints, reveals, finished, updated"
@@ -70,11 +71,13 @@ class Report:
     lessons: list[LessonSummary]
     students: list[str]
     problems: list[str]
+    skills: skills_report.SkillsReport
 
     def as_dict(self) -> dict:
         return {
             "students": [{**asdict(r), "score": r.score} for r in self.records],
             "lessons": [asdict(s) for s in self.lessons],
+            **self.skills.as_dict(),
             "problems": self.problems,
         }
 
@@ -84,9 +87,11 @@ def build(data_dir: Path, lesson_paths: list[str] | None = None) -> Report:
     problems: list[str] = []
     found: dict[tuple[str, str], Record] = {}
     students: set[str] = set()
+    models: dict = {}
     for path, only in _databases(data_dir, problems):
         if only:
             students.add(only)
+        models.update(skills_report.read(path, only, problems))
         for record in _read(path, only, catalogue, problems):
             students.add(record.student)
             key = (record.student, record.lesson)
@@ -94,7 +99,8 @@ def build(data_dir: Path, lesson_paths: list[str] | None = None) -> Report:
                 found[key] = record
     order = {lesson_id: i for i, lesson_id in enumerate(catalogue)}
     records = sorted(found.values(), key=lambda r: (r.student, order.get(r.lesson, len(order)), r.lesson))
-    return Report(records, _summaries(records, catalogue, order), sorted(students), problems)
+    skills = skills_report.build(models, list(catalogue.values()))
+    return Report(records, _summaries(records, catalogue, order), sorted(students), problems, skills)
 
 
 def _catalogue(lesson_paths: list[str] | None) -> dict[str, object]:
@@ -273,15 +279,19 @@ def _summaries(records: list[Record], catalogue: dict, order: dict) -> list[Less
 # --- output --------------------------------------------------------------------------------------------
 
 
-def render(report: Report, fmt: str, summary_only: bool = False) -> str:
+def render(report: Report, fmt: str, summary_only: bool = False, skills_only: bool = False) -> str:
+    """`summary_only`: the class, not each student; `skills_only`: the skills, not the lessons."""
     if fmt == "json":
-        data = report.as_dict()
+        data = report.skills.as_dict() if skills_only else report.as_dict()
         if summary_only:
-            data = {"lessons": data["lessons"], "problems": data["problems"]}
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+            data = {k: v for k, v in data.items() if k not in ("students", "skills")}
+        return json.dumps({**data, "problems": report.problems}, indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
+        if skills_only:
+            return skills_report.csv_text(report.skills, summary_only, _clean)
         return _csv_summary(report) if summary_only else _csv_records(report)
-    return _table(report, summary_only)
+    lessons = "" if skills_only else _table(report, summary_only) + "\n"
+    return lessons + "\n".join(skills_report.table_lines(report.skills, summary_only, _grid)) + "\n"
 
 
 def _clean(value: object) -> str:
