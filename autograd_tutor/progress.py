@@ -170,6 +170,18 @@ class ProgressStore:
             self._db.execute("INSERT OR REPLACE INTO progress VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", row)
             self._db.execute("INSERT OR REPLACE INTO last_opened VALUES (?, ?)", (self.student, session.lesson.id))
 
+    # --- the learner model and practice (see docs/mastery.md) -----------------------------------
+
+    def start_practice(self, lessons: list, size: int | None = None) -> Practice:
+        """A practice drawn from the lessons this learner has finished."""
+        from .mastery.practice import SIZE, Practice
+
+        finished = {lesson for lesson, p in self.summary().items() if p.finished}
+        played = {lesson: (self.load(lesson) or {}).get("variant") for lesson in finished}
+        played = {lesson: v for lesson, v in played.items() if isinstance(v, int)}
+        model = self.mastery()
+        return Practice.start_for(lessons, finished, played, model, seed=self.seed, now=time.time(), size=size or SIZE)
+
     def save_practice(self, practice: Practice) -> None:
         """The current practice item's first try, once it is known."""
         seen = practice.pending()

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..mastery import store as mastery_store
-from ..mastery.model import MASTERED, LearnerModel, skills_of
+from ..mastery.model import MASTERED, LearnerModel, bar, course_skills
 
 STRUGGLING = 0.5  # below this P(known) a student is named under a class skill
 NAMED = 5  # at most this many students named per skill
@@ -72,8 +72,7 @@ def read(path: Path, only: str | None, problems: list[str]) -> dict[str, Learner
 
 def build(models: dict[str, LearnerModel], lessons: list) -> SkillsReport:
     """Rows per student in course order of the skills (then any other skill by name)."""
-    course = [s for lesson in lessons for step in lesson.steps for s in skills_of(lesson, step)]
-    order = {s: i for i, s in enumerate(dict.fromkeys(course))}
+    order = {s: i for i, s in enumerate(course_skills(lessons))}
     rows = []
     for student in sorted(models):
         skills = models[student].skills
@@ -123,18 +122,13 @@ def table_lines(report: SkillsReport, summary_only: bool, grid: Callable) -> lis
     lines = []
     if not summary_only:
         lines.append("Skills, by student")
-        rows = [[r.student, r.skill, _bar(r.mastery), f"{r.correct}/{r.seen}", r.last_seen] for r in report.students]
+        rows = [[r.student, r.skill, bar(r.mastery), f"{r.correct}/{r.seen}", r.last_seen] for r in report.students]
         header = ["student", "skill", "mastery", "right first try", "last seen"]
         lines += grid(header, rows, right={3}) if rows else ["  (no skill practised yet)"]
         lines.append("")
     lines.append("The class's weakest skills")
-    rows = [[c.skill, _bar(c.mean), f"{c.mastered}/{c.students}", " ".join(c.struggling)] for c in report.weakest]
+    rows = [[c.skill, bar(c.mean), f"{c.mastered}/{c.students}", " ".join(c.struggling)] for c in report.weakest]
     lines += grid(["skill", "mean mastery", "mastered", "below 50%"], rows, right={2}) if rows else ["  (none yet)"]
     lines.append("")
     lines.append(f"mastery: the chance the student knows the skill (BKT); mastered: {MASTERED:.0%} or more.")
     return lines
-
-
-def _bar(p: float, width: int = 10) -> str:
-    filled = round(p * width)
-    return "█" * filled + "░" * (width - filled) + f" {p:4.0%}"

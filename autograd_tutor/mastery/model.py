@@ -95,6 +95,11 @@ def skills_of(lesson: Lesson, step: Step) -> tuple[str, ...]:
     return step.skills or tuple(lesson.spec.skills)
 
 
+def course_skills(lessons: Iterable[Lesson]) -> list[str]:
+    """Every skill the lessons practise, in the order the course first asks for it."""
+    return list(dict.fromkeys(s for lesson in lessons for step in lesson.steps for s in skills_of(lesson, step)))
+
+
 def guess_of(step: Step) -> float:
     """BKT's guess for this step: a two-way question is right half the time by chance."""
     two_way = step.kind == "run" or (
@@ -152,3 +157,9 @@ def _by_identity(state: dict) -> dict[str, Any]:
 
 def _key(identity: Any) -> str:
     return json.dumps(identity, sort_keys=True)
+
+
+def bar(p: float, width: int = 10) -> str:
+    """A probability as the app and the report show it: `███████░░░  71%`."""
+    filled = round(p * width)
+    return "█" * filled + "░" * (width - filled) + f" {p:4.0%}"

@@ -94,6 +94,7 @@ class Practice:
     now: float
     rng: random.Random
     size: int = SIZE
+    finished_lessons: int = 0  # how many lessons the pool was drawn from
     items: list[Item] = field(default_factory=list)
     start: LearnerModel = field(init=False)  # the model before the first item
     _numbers: dict[str, list] = field(default_factory=dict)  # lesson id -> input values the learner had
@@ -114,7 +115,16 @@ class Practice:
         size: int = SIZE,
     ) -> Practice:
         rng = random.Random(f"{seed}/practice/{now}")
-        return cls(candidates(lessons, finished), model.copy(), played, seed, now, rng, size)
+        return cls(candidates(lessons, finished), model.copy(), played, seed, now, rng, size, len(finished))
+
+    @property
+    def empty(self) -> str | None:
+        """Why there is nothing to practise, or None when there is."""
+        if self.pool:
+            return None
+        if not self.finished_lessons:
+            return "Nothing to practise yet: practice draws on the lessons you have finished."
+        return "The lessons you have finished name no skills to practise."
 
     @property
     def skills(self) -> list[str]:

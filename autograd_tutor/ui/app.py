@@ -34,6 +34,7 @@ class TutorApp(App):
         *,
         ansi: bool = False,
         open_lesson: str | None = None,
+        practice: bool = False,
         lab: bool = False,
     ):
         super().__init__(ansi_color=ansi)
@@ -41,6 +42,7 @@ class TutorApp(App):
         self.problems = problems
         self.store = store
         self.open_lesson = open_lesson
+        self.open_practice = practice  # start with a practice (`autograd-tutor practice`)
         self.lab = lab  # a student on a shared server: nothing that reaches its files or programs
         if ansi:
             self.theme = "ansi-dark"
@@ -51,6 +53,8 @@ class TutorApp(App):
         self.push_screen(CatalogueScreen())
         if self.open_lesson:
             self.open(self.open_lesson)
+        elif self.open_practice:
+            self.start_practice()
         self.call_after_refresh(self.start_warm_up)
 
     def start_warm_up(self) -> None:
@@ -78,6 +82,17 @@ class TutorApp(App):
         from .screens.lesson import LessonScreen
 
         self.push_screen(LessonScreen(self.lesson(lesson_id)))
+
+    def start_practice(self) -> None:
+        """About ten steps of finished lessons, weakest skills first; or say why there are none."""
+        from .screens.practice import PracticeScreen
+
+        practice = self.store.start_practice(self.lessons)
+        if practice.empty:
+            self.notify(practice.empty, markup=False)
+            return
+        practice.next()
+        self.push_screen(PracticeScreen(practice))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for command in super().get_system_commands(screen):

@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from ..widgets.title import TitleBar
 from .confirm import Confirm
+from .skills import PRACTICE_KEY, skills_line
 
 
 def _level(level: int | None) -> str:
@@ -22,6 +23,8 @@ class CatalogueScreen(Screen):
         Binding("ctrl+n", "continue", "Continue"),
         Binding("ctrl+r", "reset", "Reset lesson"),
         Binding("ctrl+y", "reset_all", "Reset all"),
+        Binding(PRACTICE_KEY, "practise", "Practise"),
+        Binding("ctrl+o", "skills", "Skills"),
         Binding("down", "move(1)", show=False, priority=True),
         Binding("up", "move(-1)", show=False, priority=True),
         Binding("pagedown", "move(10)", show=False, priority=True),
@@ -32,6 +35,7 @@ class CatalogueScreen(Screen):
     def compose(self) -> ComposeResult:
         yield TitleBar()
         yield Input(placeholder="type to filter lessons", id="filter")
+        yield Static(id="course", markup=False)
         yield DataTable(id="lessons", cursor_type="row", zebra_stripes=True)
         yield Static(id="details")
         yield Static(id="problems")
@@ -47,12 +51,14 @@ class CatalogueScreen(Screen):
             text = f"{len(problems)} {noun} in the lesson files (run `autograd-tutor validate`):\n"
             self.query_one("#problems", Static).update(text + "\n".join(str(p) for p in problems[:3]))
         self.refresh_rows()
+        self.show_course()
         search = self.query_one(Input)
         search.cursor_blink = self.app.blink
         search.focus()
 
     def on_screen_resume(self) -> None:
         self.refresh_rows()
+        self.show_course()
 
     def refresh_rows(self) -> None:
         table = self.query_one(DataTable)
@@ -76,6 +82,15 @@ class CatalogueScreen(Screen):
         if selected is not None and selected in table.rows:
             table.move_cursor(row=table.get_row_index(selected))
         self.show_details()
+
+    def show_course(self) -> None:
+        """Course progress, and the skills in one line."""
+        lessons, progress = self.app.lessons, self.app.store.summary()
+        done = sum(p.finished for lesson_id, p in progress.items() if any(x.id == lesson_id for x in lessons))
+        text = f"Course: {done}/{len(lessons)} lessons done"
+        practice = self.app.store.start_practice(lessons)
+        skills = skills_line(self.app.store.mastery(), lessons, practice.skills)
+        self.query_one("#course", Static).update(text + (f" · {skills}" if skills else ""))
 
     @property
     def selected(self) -> str | None:
@@ -116,6 +131,14 @@ class CatalogueScreen(Screen):
         else:
             self.notify("No lesson started yet: pick one and press Enter.")
 
+    def action_practise(self) -> None:
+        self.app.start_practice()
+
+    def action_skills(self) -> None:
+        from .skills import SkillsScreen
+
+        self.app.push_screen(SkillsScreen())
+
     def action_clear_filter(self) -> None:
         self.query_one(Input).value = ""
 
@@ -145,5 +168,7 @@ class CatalogueScreen(Screen):
     def commands(self):
         yield SystemCommand("Open lesson", "Open the highlighted lesson", self.action_open)
         yield SystemCommand("Continue", "Reopen the last lesson at its step", self.action_continue)
+        yield SystemCommand("Practise", "Ten steps of finished lessons, weakest skills first", self.action_practise)
+        yield SystemCommand("Skills", "Each skill of the course and how well you know it", self.action_skills)
         yield SystemCommand("Reset lesson", "Forget the progress of the highlighted lesson", self.action_reset)
         yield SystemCommand("Reset all progress", "Forget the progress of every lesson", self.action_reset_all)

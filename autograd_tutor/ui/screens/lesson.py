@@ -32,6 +32,7 @@ class LessonScreen(Screen):
         self.lesson = lesson
         store = self.app.store
         self.session = session or LessonSession(lesson, store.load(lesson.id), seed=store.seed)
+        self.skills_before = store.mastery()  # the summary says which skills moved since
         self.ready = False
         self.shown_hints: list[str] = []
         self.note = ""  # shown under an empty answer box: how the last step went
@@ -69,13 +70,14 @@ class LessonScreen(Screen):
             self.session.engine  # noqa: B018 - build the truths now, not on the first keystroke
             self.render_step(intro=True)
 
+    def save(self) -> None:
+        self.app.store.save(self.session)
+
     # --- drawing ----------------------------------------------------------------
 
     def render_step(self, intro: bool = False) -> None:
         session, step, record = self.session, self.session.step, self.session.record
-        n = len(session.steps)
-        title = f"Step {step.index + 1} of {n} · {step.definition.label}"
-        self.query_one("#step-title", Static).update(f"[b]{escape(title)}[/b]")
+        self.query_one("#step-title", Static).update(f"[b]{escape(self.step_title())}[/b]")
         self.query_one("#prompt", Markdown).update(session.prompt)
         self.query_one("#formula", Static).update(self.formula())
         answer = self.query_one("#answer", Input)
@@ -103,6 +105,10 @@ class LessonScreen(Screen):
         self.query_one("#explain", Markdown).update(explain)
         self.draw_graph()
         answer.focus()
+
+    def step_title(self) -> str:
+        step = self.session.step
+        return f"Step {step.index + 1} of {len(self.session.steps)} · {step.definition.label}"
 
     def draw_graph(self) -> None:
         session = self.session
@@ -200,7 +206,7 @@ class LessonScreen(Screen):
         verdict = self.session.submit(event.value)
         if verdict.status == "invalid":
             return  # the live status already says what is wrong
-        self.app.store.save(self.session)
+        self.save()
         if verdict.correct:
             step = self.session.step
             if not step.explain and step.kind != "run":  # nothing more to read here: move on
@@ -225,7 +231,7 @@ class LessonScreen(Screen):
         if hint is None:
             self.notify("No more hints: ctrl+r reveals the answer.")
             return
-        self.app.store.save(self.session)
+        self.save()
         self.shown_hints.append(hint)
         self.query_one("#feedback", Static).update(self.hints_text())
 
@@ -233,31 +239,31 @@ class LessonScreen(Screen):
         if not self.ready or not self.session.step.takes_answer:
             return
         self.session.reveal()
-        self.app.store.save(self.session)
+        self.save()
         self.render_step()
 
     def action_next(self) -> None:
         if not self.ready:
             return
         moved = self.session.advance()
-        self.app.store.save(self.session)
+        self.save()
         if moved:
             self.render_step()
         else:
             from .summary import SummaryScreen
 
-            self.app.switch_screen(SummaryScreen(self.session))
+            self.app.switch_screen(SummaryScreen(self.session, self.skills_before))
 
     def action_back(self) -> None:
         if self.ready and self.session.back():
-            self.app.store.save(self.session)
+            self.save()
             self.render_step()
 
     def action_restart(self) -> None:
         def done(yes: bool | None) -> None:
             if yes:
                 self.session.restart()
-                self.app.store.save(self.session)
+                self.save()
                 self.render_step(intro=True)
 
         self.app.push_screen(Confirm("Restart this lesson from the first step?"), done)

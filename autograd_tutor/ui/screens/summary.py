@@ -10,12 +10,25 @@ from textual.widgets import Footer, Markdown
 
 from ...expr.display import format_value
 from ...lesson.code import notebook
+from ...mastery.model import MASTERED, LearnerModel, Move, skills_of
 from ...session import LessonSession
 from ..widgets.graph import MAX_SHOWN
 from ..widgets.title import TitleBar
 
 
-def summary_markdown(session: LessonSession) -> str:
+def skills_markdown(moves: list[Move]) -> list[str]:
+    """The skills this lesson moved: `- **chain-rule** 30% → 71% ▲ mastered`."""
+    if not moves:
+        return []
+    lines = ["## Skills that moved", ""]
+    for m in moves:
+        arrow = "▲" if m.after > m.before else "▼"
+        mastered = " · mastered" if m.after >= MASTERED > m.before else ""
+        lines.append(f"- **{m.skill}** {m.before:.0%} → {m.after:.0%} {arrow}{mastered}")
+    return [*lines, ""]
+
+
+def summary_markdown(session: LessonSession, moves: list[Move] = ()) -> str:
     records = session.records
     solved, asked = session.score
     attempts = sum(r.attempts for r in records)
@@ -35,6 +48,7 @@ def summary_markdown(session: LessonSession) -> str:
             tag = f" *({m['diagnosis']})*" if m["diagnosis"] else ""
             lines.append(f"- step {step.index + 1}: `{m['answer']}`{tag} — {m['feedback']}")
         lines.append("")
+    lines += skills_markdown(list(moves))
     engine = session.engine
     code = notebook(session.comp).rstrip("\n").splitlines()
     for i, line in enumerate(code):  # the values the learner found, next to each print
@@ -51,15 +65,23 @@ class SummaryScreen(Screen):
         Binding("ctrl+g", "restart", "Restart"),
     ]
 
-    def __init__(self, session: LessonSession):
+    def __init__(self, session: LessonSession, skills_before: LearnerModel | None = None):
         super().__init__()
         self.session = session
+        self.skills_before = skills_before
 
     def compose(self) -> ComposeResult:
         yield TitleBar(f"{self.session.lesson.title}: summary")
         with VerticalScroll():
-            yield Markdown(summary_markdown(self.session), id="summary")
+            yield Markdown(summary_markdown(self.session, self.moves()), id="summary")
         yield Footer()
+
+    def moves(self) -> list[Move]:
+        if self.skills_before is None:
+            return []
+        lesson = self.session.lesson
+        skills = dict.fromkeys(s for step in lesson.steps for s in skills_of(lesson, step))
+        return self.app.store.mastery().moved(self.skills_before, skills)
 
     def action_lessons(self) -> None:
         self.app.pop_screen()

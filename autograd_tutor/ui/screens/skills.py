@@ -1,0 +1,80 @@
+"""The skills view: each skill of the course, how likely it is that the learner has it,
+and practice that starts with the weakest."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from ...mastery.model import LearnerModel, bar, course_skills
+from ..widgets.title import TitleBar
+
+PRACTICE_KEY = "ctrl+t"
+
+
+def weakest(model: LearnerModel, practisable: list[str]) -> str | None:
+    """The skill practice starts with: the least known of those it can draw on."""
+    return min(practisable, key=lambda s: model.known(s), default=None)
+
+
+def skills_line(model: LearnerModel, lessons, practisable: list[str]) -> str:
+    """One line for the catalogue: `Skills: 2 of 9 mastered · weakest: chain-rule 19%`."""
+    skills = course_skills(lessons)
+    if not skills:
+        return ""
+    mastered = sum(model.get(s).mastered for s in skills)
+    text = f"Skills: {mastered} of {len(skills)} mastered"
+    low = weakest(model, practisable)
+    if low is not None:
+        text += f" · weakest: {low} {model.known(low):.0%} ({PRACTICE_KEY} practise)"
+    return text
+
+
+class SkillsScreen(Screen):
+    BINDINGS = [
+        Binding(PRACTICE_KEY, "practise", "Practise"),
+        Binding("enter", "practise", show=False, priority=True),
+        Binding("escape", "lessons", "Lessons"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield TitleBar("skills")
+        yield DataTable(id="skills", cursor_type="row", zebra_stripes=True)
+        yield Static(id="skills-note", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        store, lessons = self.app.store, self.app.lessons
+        model = store.mastery()
+        practisable = store.start_practice(lessons).skills
+        low = weakest(model, practisable)
+        table = self.query_one(DataTable)
+        table.add_columns("Skill", "Mastery", "Right first try", "")
+        for skill in course_skills(lessons):
+            state = model.get(skill)
+            shown = bar(state.known) if state.seen else "not met yet"
+            right = f"{state.correct}/{state.seen}" if state.seen else ""
+            mark = f"◀ practise ({PRACTICE_KEY})" if skill == low else ("mastered" if state.mastered else "")
+            table.add_row(Text(skill), Text(shown), Text(right), Text(mark), key=skill)
+        if low is not None:
+            table.move_cursor(row=table.get_row_index(low))
+        note = "Mastery is the chance you know a skill, from your first tries (hints and reveals count as not yet)."
+        if not table.row_count:
+            note = "These lessons name no skills."
+        elif low is None:
+            note += " Finish a lesson to practise its skills."
+        self.query_one("#skills-note", Static).update(note)
+
+    def action_practise(self) -> None:
+        self.app.pop_screen()
+        self.app.start_practice()
+
+    def action_lessons(self) -> None:
+        self.app.pop_screen()
+
+    def commands(self):
+        yield SystemCommand("Practise", "Ten steps of finished lessons, weakest skills first", self.action_practise)
+        yield SystemCommand("Lessons", "Back to the catalogue", self.action_lessons)

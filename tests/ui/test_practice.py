@@ -1,0 +1,171 @@
+"""Pilot tests of practice and the skills view: played by key presses, as a learner would."""
+
+from __future__ import annotations
+
+from mastery.course import COURSE
+from textual.widgets import DataTable, Input, Static
+
+from autograd_tutor.lesson.loader import library
+from autograd_tutor.progress import ProgressStore
+from autograd_tutor.session import LessonSession
+from autograd_tutor.ui.app import TutorApp
+from autograd_tutor.ui.screens.catalogue import CatalogueScreen
+from autograd_tutor.ui.screens.lesson import LessonScreen
+from autograd_tutor.ui.screens.practice import PracticeDoneScreen, PracticeScreen
+from autograd_tutor.ui.screens.skills import SkillsScreen
+from autograd_tutor.ui.screens.summary import SummaryScreen
+
+from .pilot import play, type_text, wait_until
+
+WRONG = {("chain", 3): "cos(x**2)"}  # the chain rule, answered wrong: the weakest skill
+
+
+def finish_course(data_dir, wrong=WRONG) -> dict[str, int]:
+    """Play every lesson of the mastery course to the end (model answers, but `wrong`);
+    the variant each was played on."""
+    lessons, _ = library([COURSE])
+    store = ProgressStore(data_dir, "tester")
+    played = {}
+    for lesson in lessons:
+        session = LessonSession(lesson, None, seed=store.seed)
+        for step in lesson.steps:
+            if step.takes_answer:
+                session.submit(wrong.get((lesson.id, step.index), step.answer))
+            store.save(session)
+            session.advance()
+        store.save(session)
+        assert session.finished
+        played[lesson.id] = session.variant
+    store.close()
+    return played
+
+
+def make_app(data_dir, practice: bool = False) -> TutorApp:
+    lessons, problems = library([COURSE])
+    return TutorApp(lessons, problems, ProgressStore(data_dir, "tester"), practice=practice)
+
+
+def text_of(app, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+def test_practice_from_the_catalogue_weakest_skill_first_on_new_numbers(data_dir):
+    played = finish_course(data_dir)
+    app = make_app(data_dir)
+
+    async def scenario(pilot):
+        assert isinstance(app.screen, CatalogueScreen)
+        course = text_of(app, "#course")
+        assert "Course: 3/3 lessons done" in course and "weakest: chain-rule" in course
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: isinstance(app.screen, PracticeScreen))
+        screen = app.screen
+        first = screen.practice.item
+        assert first.skill == "chain-rule" and first.lesson.id == "chain"
+        assert "Practice 1 of 10 · chain-rule" in text_of(app, "#step-title")
+        assert first.variant != played["chain"]
+        mine = LessonSession(first.lesson, variant=played["chain"]).comp.inputs["x"]
+        assert float(first.session.comp.inputs["x"]) != float(mine)  # new numbers, on screen too
+        seen = []
+
+        def moved_on(count: int):
+            return lambda: not isinstance(app.screen, PracticeScreen) or len(screen.practice.items) > count
+
+        while isinstance(app.screen, PracticeScreen):
+            item = screen.practice.item
+            seen.append((item.lesson.id, item.skill))
+            count = len(screen.practice.items)
+            await type_text(pilot, item.step.answer)
+            await pilot.press("enter")
+            if not moved_on(count)():
+                await pilot.press("enter")  # a step with something to read: Enter brings the next item
+            await wait_until(pilot, moved_on(count))
+        assert len(seen) == 10
+        assert all(a[0] != b[0] for a, b in zip(seen, seen[1:]))  # interleaved across lessons
+        assert isinstance(app.screen, PracticeDoneScreen)
+        summary = text_of(app, "#practice-summary")
+        assert "10 of 10 right at the first try" in summary and "chain-rule" in summary and "▲" in summary
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, CatalogueScreen))
+
+    play(app, scenario)
+    store = ProgressStore(data_dir, "tester")
+    model = store.mastery()
+    store.close()
+    assert model.get("chain-rule").seen >= 3 and model.get("chain-rule").correct == model.get("chain-rule").seen - 1
+
+
+def test_a_wrong_answer_then_a_reveal_in_practice(data_dir):
+    finish_course(data_dir)
+    app = make_app(data_dir, practice=True)  # `autograd-tutor practice`
+
+    async def scenario(pilot):
+        await wait_until(pilot, lambda: isinstance(app.screen, PracticeScreen))
+        screen = app.screen
+        await type_text(pilot, "cos(x**2)")
+        await pilot.press("enter")
+        assert "inner derivative" in text_of(app, "#feedback")  # judged as in the lesson
+        await pilot.press("ctrl+r")
+        assert "torch says" in text_of(app, "#feedback")
+        await pilot.press("escape")  # ends the practice
+        await wait_until(pilot, lambda: isinstance(app.screen, PracticeDoneScreen))
+        assert "0 of 1 right" in text_of(app, "#practice-summary") and "▼" in text_of(app, "#practice-summary")
+        assert screen.practice.items[0].recorded
+
+    play(app, scenario)
+
+
+def test_nothing_to_practise_says_why(data_dir):
+    app = make_app(data_dir)
+
+    async def scenario(pilot):
+        await pilot.press("ctrl+t")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, CatalogueScreen)
+        assert any("lessons you have finished" in str(n.message) for n in app._notifications)
+
+    play(app, scenario)
+
+
+def test_the_skills_view_and_practice_from_it(data_dir):
+    finish_course(data_dir)
+    app = make_app(data_dir)
+
+    async def scenario(pilot):
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: isinstance(app.screen, SkillsScreen))
+        table = app.screen.query_one(DataTable)
+        rows = {table.get_row(key)[0].plain: [c.plain for c in table.get_row(key)] for key in table.rows}
+        assert list(rows) == ["forward-pass", "power-rule", "derivative-table", "chain-rule", "accumulation",
+                              "graph-freed"]  # fmt: skip
+        assert rows["chain-rule"][1].endswith("19%") and "█" in rows["chain-rule"][1]
+        assert rows["chain-rule"][2] == "0/1" and "practise" in rows["chain-rule"][3]
+        assert rows["power-rule"][2] == "3/3"  # two steps of square, one of chain
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, PracticeScreen))
+        assert app.screen.practice.item.skill == "chain-rule"
+
+    play(app, scenario)
+
+
+def test_the_summary_says_which_skills_moved(data_dir):
+    app = make_app(data_dir)
+
+    async def scenario(pilot):
+        await type_text(pilot, "derivative of x")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, LessonScreen))
+        screen = app.screen
+        for step in screen.lesson.steps:
+            await type_text(pilot, step.answer if step.index else "1")  # the forward value wrong first
+            await pilot.press("enter")
+            if step.index == 0:
+                screen.query_one("#answer", Input).value = ""
+                await type_text(pilot, step.answer)
+                await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen))
+        summary = app.screen.query_one("#summary").source
+        assert "## Skills that moved" in summary
+        assert "**power-rule** 30% → 93% ▲" in summary and "**forward-pass** 30% → 19% ▼" in summary
+
+    play(app, scenario)
