@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from ..widgets.title import TitleBar
 from .confirm import Confirm
-from .skills import PRACTICE_KEY, skills_line
+from .skills import PRACTICE_KEY, SKILLS_KEY, skills_line
 
 
 def _level(level: int | None) -> str:
@@ -24,7 +24,7 @@ class CatalogueScreen(Screen):
         Binding("ctrl+r", "reset", "Reset lesson"),
         Binding("ctrl+y", "reset_all", "Reset all"),
         Binding(PRACTICE_KEY, "practise", "Practise"),
-        Binding("ctrl+o", "skills", "Skills"),
+        Binding(SKILLS_KEY, "skills", "Skills", show=False),  # named in the course line
         Binding("down", "move(1)", show=False, priority=True),
         Binding("up", "move(-1)", show=False, priority=True),
         Binding("pagedown", "move(10)", show=False, priority=True),
@@ -87,7 +87,7 @@ class CatalogueScreen(Screen):
         """Course progress, and the skills in one line."""
         lessons, progress = self.app.lessons, self.app.store.summary()
         done = sum(p.finished for lesson_id, p in progress.items() if any(x.id == lesson_id for x in lessons))
-        text = f"Course: {done}/{len(lessons)} lessons done"
+        text = f"Course: {done}/{len(lessons)} done"
         practice = self.app.store.start_practice(lessons)
         skills = skills_line(self.app.store.mastery(), lessons, practice.skills)
         self.query_one("#course", Static).update(text + (f" · {skills}" if skills else ""))

@@ -13,6 +13,7 @@ from ...mastery.model import LearnerModel, bar, course_skills
 from ..widgets.title import TitleBar
 
 PRACTICE_KEY = "ctrl+t"
+SKILLS_KEY = "ctrl+o"
 
 
 def weakest(model: LearnerModel, practisable: list[str]) -> str | None:
@@ -21,16 +22,16 @@ def weakest(model: LearnerModel, practisable: list[str]) -> str | None:
 
 
 def skills_line(model: LearnerModel, lessons, practisable: list[str]) -> str:
-    """One line for the catalogue: `Skills: 2 of 9 mastered · weakest: chain-rule 19%`."""
+    """One line for the catalogue: `Skills: 2/9 mastered, weakest chain-rule 19% (^o)`."""
     skills = course_skills(lessons)
     if not skills:
         return ""
     mastered = sum(model.get(s).mastered for s in skills)
-    text = f"Skills: {mastered} of {len(skills)} mastered"
+    text = f"Skills: {mastered}/{len(skills)} mastered"
     low = weakest(model, practisable)
     if low is not None:
-        text += f" · weakest: {low} {model.known(low):.0%} ({PRACTICE_KEY} practise)"
-    return text
+        text += f", weakest {low} {model.known(low):.0%}"
+    return text + f" ({SKILLS_KEY.replace('ctrl+', '^')})"
 
 
 class SkillsScreen(Screen):
