@@ -290,8 +290,14 @@ def render(report: Report, fmt: str, summary_only: bool = False, skills_only: bo
         if skills_only:
             return skills_report.csv_text(report.skills, summary_only, _clean)
         return _csv_summary(report) if summary_only else _csv_records(report)
-    lessons = "" if skills_only else _table(report, summary_only) + "\n"
-    return lessons + "\n".join(skills_report.table_lines(report.skills, summary_only, _grid)) + "\n"
+    if not skills_only:  # the skills follow once there are any
+        lessons = _table(report, summary_only)
+        return lessons + "\n" + _skills_table(report, summary_only) if report.skills.students else lessons
+    return _skills_table(report, summary_only)
+
+
+def _skills_table(report: Report, summary_only: bool) -> str:
+    return "\n".join(skills_report.table_lines(report.skills, summary_only, _grid)) + "\n"
 
 
 def _clean(value: object) -> str:
