@@ -165,7 +165,10 @@ class ProgressStore:
             now,
         )
         with self._transaction():
-            stored = self.load(session.lesson.id)
+            try:
+                stored = self.load(session.lesson.id)
+            except ValueError:  # a damaged row: everything this session knows counts as new
+                stored = None
             mastery_store.record(self._db, self.student, new_observations(session.lesson, stored, state), now)
             self._db.execute("INSERT OR REPLACE INTO progress VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", row)
             self._db.execute("INSERT OR REPLACE INTO last_opened VALUES (?, ?)", (self.student, session.lesson.id))

@@ -84,15 +84,25 @@ class TutorApp(App):
         self.push_screen(LessonScreen(self.lesson(lesson_id)))
 
     def start_practice(self) -> None:
-        """About ten steps of finished lessons, weakest skills first; or say why there are none."""
+        """About ten steps of finished lessons, weakest skills first; or say why there are none.
+        Items are drawn with torch (fresh numbers must be finite), so not before it is loaded."""
         from .screens.practice import PracticeScreen
 
         practice = self.store.start_practice(self.lessons)
         if practice.empty:
             self.notify(practice.empty, markup=False)
             return
+        if not self.engines_ready:
+            self.open_practice = True
+            self.notify("Loading torch: the practice starts in a moment.", markup=False)
+            return
+        self.open_practice = False
         practice.next()
         self.push_screen(PracticeScreen(practice))
+
+    def watch_engines_ready(self, ready: bool) -> None:
+        if ready and self.open_practice:
+            self.start_practice()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for command in super().get_system_commands(screen):

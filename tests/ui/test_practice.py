@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+
 from mastery.course import COURSE
 from textual.widgets import DataTable, Input, Static
 
@@ -169,3 +173,59 @@ def test_the_summary_says_which_skills_moved(data_dir):
         assert "**power-rule** 30% → 93% ▲" in summary and "**forward-pass** 30% → 19% ▼" in summary
 
     play(app, scenario)
+
+
+def test_autograd_tutor_practice_in_a_terminal(tmp_path):
+    """The installed command in a pseudo-terminal: the catalogue first (torch still loading),
+    then the first item, for the weakest skill; Esc ends it with what moved."""
+    import pexpect
+    from conftest import COMMAND
+
+    finish_course(tmp_path)
+    child = pexpect.spawn(
+        str(COMMAND), ["practice", str(COURSE), "--data-dir", str(tmp_path), "--student", "tester"],
+        dimensions=(24, 80), timeout=60, encoding="utf-8",
+    )  # fmt: skip
+    try:
+        child.expect("Course: 3/3 done")
+        child.expect("Practice 1 of 10")
+        child.expect("chain-rule")
+        child.send("\x1b")
+        child.expect("No item answered")
+    finally:
+        child.terminate(force=True)
+
+
+def test_practice_asked_for_before_torch_is_loaded_starts_once_it_is(tmp_path):
+    finish_course(tmp_path)
+    script = textwrap.dedent(
+        f"""
+        import asyncio, sys
+        from pathlib import Path
+        from autograd_tutor.lesson.loader import library
+        from autograd_tutor.progress import ProgressStore
+        from autograd_tutor.ui.app import TutorApp
+
+        lessons, problems = library([{str(COURSE)!r}])
+        app = TutorApp(lessons, problems, ProgressStore(Path({str(tmp_path)!r}), "tester"), practice=True)
+        app.start_warm_up = lambda: None  # hold torch back
+
+        async def main():
+            async with app.run_test(size=(80, 24)) as pilot:
+                await pilot.pause()
+                assert type(app.screen).__name__ == "CatalogueScreen"
+                assert "torch" not in sys.modules
+                TutorApp.start_warm_up(app)
+                for _ in range(500):
+                    if type(app.screen).__name__ == "PracticeScreen":
+                        break
+                    await pilot.pause(0.02)
+                assert app.screen.practice.item.skill == "chain-rule"
+                print("ok")
+
+        asyncio.run(main())
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("ok")
