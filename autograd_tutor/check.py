@@ -46,14 +46,14 @@ def play(lesson: Lesson, answers: list[str | None], variant: int = 0) -> dict:
         if not step.takes_answer:
             verdict = "shown"
             if step.kind == "run":
-                feedback = session.truth().message or ""
+                feedback = _printed(session)
         elif answer is None:
             verdict = "skipped"
         else:
             result = session.submit(answer)
             verdict, feedback, diagnosis = result.status, result.feedback, result.diagnosis
             if step.kind == "run" and not feedback:
-                feedback = session.truth().message or ""
+                feedback = _printed(session)
             if not result.correct:
                 session.reveal()
         rows.append(
@@ -72,3 +72,9 @@ def play(lesson: Lesson, answers: list[str | None], variant: int = 0) -> dict:
     correct = sum(r["verdict"] == "correct" for r in rows)
     total = sum(s.takes_answer for s in lesson.steps)
     return {"lesson": lesson.id, "variant": session.variant, "correct": correct, "total": total, "steps": rows}
+
+
+def _printed(session: LessonSession) -> str:
+    """What a run step printed (hooks' output), then torch's error if it raised."""
+    lines = [line for r in session.run_result().results for line in (*r.output, r.error) if line]
+    return "\n".join(lines)

@@ -306,7 +306,8 @@ def _try(args: argparse.Namespace) -> int:
         print(json.dumps(report, ensure_ascii=False))
     else:
         target = json.dumps(step.target_json(), ensure_ascii=False)
-        print(f"step {args.step} ({step.kind} {target}), variant {session.variant}: torch says {session.truth().text}")
+        says = "the right option is" if step.kind == "choose" else "torch says"
+        print(f"step {args.step} ({step.kind} {target}), variant {session.variant}: {says} {session.truth().text}")
         for row in rows:
             tag = f" [{row['diagnosis']}]" if row["diagnosis"] else ""
             print(f"  {row['verdict']:<8}{tag} {row['answer']}")

@@ -98,7 +98,7 @@ class PlainTutor:
             elif command in (":r", ":reveal"):
                 if step.takes_answer:
                     truth = session.reveal()
-                    self.write(f"torch says: {truth.text}")
+                    self.write(f"{'the answer' if step.kind == 'choose' else 'torch says'}: {truth.text}")
                     for extra in (truth.derivative, truth.answer and f"model answer: {truth.answer}", truth.message):
                         if extra:
                             self.write(extra)
@@ -115,6 +115,8 @@ class PlainTutor:
                 self.store.save(session)
                 if verdict.correct:
                     self.write(f"Correct. (read as {verdict.read_as})")
+                    if verdict.feedback:
+                        self.write(verdict.feedback)
                     if step.kind == "run":
                         self.show_run(session)
                     if step.explain:
@@ -127,6 +129,8 @@ class PlainTutor:
         result = session.run_result()
         for r in result.results:
             self.write(">>> " + r.code.replace("\n", "\n... "))
+            for printed in r.output:
+                self.write(printed)
             if r.warning:
                 self.write(f"UserWarning: {r.warning}")
             if r.error:

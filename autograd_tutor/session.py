@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -20,12 +20,14 @@ from .engine.sampling import Engine, TestPoints, variant_inputs
 from .expr.display import format_value
 from .expr.evaluate import evaluate
 from .grade.compare import Tolerance, scale
-from .grade.grader import BehaviourQuestion, Given, MathQuestion
+from .grade.grader import BehaviourQuestion, ChoiceQuestion, Given, MathQuestion
 from .grade.verdict import Verdict
 from .lesson.computation import Computation
 from .lesson.loader import Lesson
 from .lesson.steps import Step
 from .variants import choose_variant
+
+Question = MathQuestion | BehaviourQuestion | ChoiceQuestion
 
 STATE_VERSION = 2
 FLOOR = 1e-3  # the default tolerance's smallest scale, relative to the lesson's largest truth
@@ -92,7 +94,7 @@ class LessonSession:
         self._synced = 0  # steps < _synced have had their effect on the live state
         self._runs: dict[int, RunResult] = {}
         self._observed: dict[int, Observation] = {}
-        self._questions: dict[int, MathQuestion | BehaviourQuestion] = {}
+        self._questions: dict[int, Question] = {}
 
     # --- the engine and the live state, built on first use -------------------
 
@@ -167,14 +169,16 @@ class LessonSession:
                 later.add(node)
         return frozenset(later)
 
-    def question(self, index: int | None = None) -> MathQuestion | BehaviourQuestion:
+    def question(self, index: int | None = None) -> Question:
         index = self.index if index is None else index
         if index not in self._questions:
             step = self.steps[index]
             source = step.definition.source
             hidden = self.hidden(index) if step.definition.asks_value else frozenset()
             if source == "graph":
-                q: MathQuestion | BehaviourQuestion = MathQuestion(step, self.engine, self.tol, hidden=hidden)
+                q: Question = MathQuestion(step, self.engine, self.tol, hidden=hidden)
+            elif source == "options":
+                q = ChoiceQuestion(step)
             elif step.kind == "run" and step.takes_answer:
                 self._sync(index)
                 q = BehaviourQuestion(step, self._runs[index].outcome, self.tol, mistakes=step.mistakes)
@@ -207,8 +211,10 @@ class LessonSession:
         return found
 
     def check(self, text: str) -> Verdict:
-        """Judge an answer to the current step without recording it (live, while typing)."""
-        return self.question().grade(text, self.given())
+        """Judge an answer to the current step without recording it (live, while typing).
+        Authored feedback may carry numbers as `{name}`, as prose does."""
+        verdict = self.question().grade(text, self.given())
+        return replace(verdict, feedback=self.text(verdict.feedback)) if "{" in verdict.feedback else verdict
 
     def submit(self, text: str) -> Verdict:
         """Judge and record an answer to the current step."""
@@ -249,6 +255,9 @@ class LessonSession:
         if step.kind == "explain":
             return Reveal(None, "")
         expected = self.expected(index)
+        if step.kind == "choose":
+            right = [f"{n}. {self.text(step.target.options[n - 1].text)}" for n in step.target.correct]
+            return Reveal(expected, "\n".join(right), answer=step.answer)
         if step.definition.source == "graph":
             q = self.question(index)
             native = q.native
@@ -465,4 +474,6 @@ def _default_hints(step: Step, session: LessonSession) -> tuple[str, ...]:
         return ("Think about what torch has done to this tensor so far: which backward() calls, which zero_().",)
     if step.kind == "run":
         return ("backward() needs a graph: something that requires grad, and a graph not already freed.",)
+    if step.kind == "choose":
+        return ("Look back at what torch did in the steps just before this one.",)
     return ()

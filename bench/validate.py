@@ -16,16 +16,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent.parent))
 
 from autograd_tutor.engine.torch_import import torch  # noqa: E402
-from autograd_tutor.lesson.loader import load  # noqa: E402
+from autograd_tutor.lesson.loader import lesson_files, load  # noqa: E402
 from autograd_tutor.validate import validate  # noqa: E402
 from autograd_tutor.variants import COUNT  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
-LESSONS = (
-    sorted((ROOT / "lessons").glob("*.yaml"))
-    + sorted((ROOT / "tests" / "lessons").glob("*.yaml"))
-    + sorted((ROOT / "tests" / "tensors").glob("*.yaml"))
-)
+LESSONS = lesson_files([ROOT / "lessons", ROOT / "tests" / "lessons", ROOT / "tests" / "tensors"])
 RUNS = 5
 
 

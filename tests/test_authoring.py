@@ -10,12 +10,13 @@ import pytest
 import yaml
 
 from autograd_tutor.cli import main
+from autograd_tutor.lesson.loader import lesson_files
 from autograd_tutor.lesson.model import json_schema
 from autograd_tutor.templates import NAMES, SCHEMA
 from autograd_tutor.validate import validate
 
 ROOT = Path(__file__).parent.parent
-COURSE = sorted((ROOT / "lessons").glob("*.yaml"))
+COURSE = lesson_files([ROOT / "lessons"])  # the lessons, not the skills file
 
 
 @pytest.mark.parametrize("template", NAMES)

@@ -16,12 +16,12 @@ import pytest
 import yaml
 
 from autograd_tutor.check import play
-from autograd_tutor.lesson.loader import Lesson, load
+from autograd_tutor.lesson.loader import Lesson, lesson_files, load
 from autograd_tutor.session import LessonSession
 from autograd_tutor.validate import validate
 
 COURSE = Path(__file__).parent.parent / "lessons"
-FILES = sorted(COURSE.glob("*.yaml"))
+FILES = lesson_files([COURSE])  # not the skills file
 NAMES = [f.name for f in FILES]
 ANSWERED = ("forward", "local", "gradient", "predict", "run")
 NOTEBOOK_TOLERANCE = 1e-4  # the notebooks print 4 decimals

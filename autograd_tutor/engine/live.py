@@ -13,10 +13,27 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ..expr.evaluate import Value
 from ..expr.to_torch import build
 from ..lesson.computation import Computation
-from ..lesson.ops import Backward, Detach, Forward, Op, RequiresGrad, RetainGrad, Set, ZeroGrad
+from ..lesson.ops import (
+    AutogradGrad,
+    Backward,
+    Detach,
+    Forward,
+    GradToNone,
+    Hook,
+    InPlace,
+    Op,
+    RequiresGrad,
+    RetainGrad,
+    Set,
+    SetData,
+    Sgd,
+    ZeroGrad,
+)
 from .torch_import import dtype as torch_dtype
 from .torch_import import to_value, torch
 
@@ -28,6 +45,7 @@ class OpResult:
     code: str
     error: str | None = None  # "RuntimeError: element 0 of tensors does not require grad ..."
     warning: str | None = None
+    output: tuple[str, ...] = ()  # what it printed (hooks print the gradients they see)
 
 
 @dataclass(frozen=True)
@@ -57,6 +75,7 @@ class LiveState:
             for n, v in comp.inputs.items()
         }
         self._backwards: dict[str, int] = {}  # name -> backward() calls accumulated in its .grad
+        self._printed: list[str] = []  # every line hooks have printed, in order
         self._forward(no_grad=False)
 
     def _forward(self, no_grad: bool) -> None:
@@ -78,13 +97,15 @@ class LiveState:
 
     def apply(self, op: Op) -> OpResult:
         code = "\n".join(op.code(self.comp))
+        printed = len(self._printed)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
                 self._apply(op)
             except (RuntimeError, AttributeError, TypeError, ValueError) as err:
-                return OpResult(code, f"{type(err).__name__}: {_clean(str(err))}", _warning(caught))
-        return OpResult(code, None, _warning(caught))
+                error = f"{type(err).__name__}: {_clean(str(err))}"
+                return OpResult(code, error, _warning(caught), tuple(self._printed[printed:]))
+        return OpResult(code, None, _warning(caught), tuple(self._printed[printed:]))
 
     def _apply(self, op: Op) -> None:
         t = torch()
@@ -116,12 +137,43 @@ class LiveState:
                     flag = self.tensors[name].requires_grad
                     self.tensors[name] = t.tensor(value, dtype=self.dtype, requires_grad=flag)
                     self._backwards.pop(name, None)
+            case GradToNone(grad_to_none=name):
+                self.tensors[name].grad = None
+                self._backwards[name] = 0
+            case Sgd(sgd=args):
+                with t.no_grad() if args.no_grad else contextlib.nullcontext():
+                    for name in op.params(self.comp):
+                        if args.in_place:
+                            self.tensors[name] -= args.lr * self.tensors[name].grad
+                        else:
+                            self.tensors[name] = self.tensors[name] - args.lr * self.tensors[name].grad
+                            self._backwards.pop(name, None)
+            case InPlace():
+                name, via, method, arg = op.parts
+                tensor = self.tensors[name]
+                reached = {"": tensor, ".data": tensor.data, ".detach()": tensor.detach()}[via]
+                getattr(reached, method)(*(() if arg is None else (arg,)))  # a method of INPLACE_METHODS
+            case SetData(set_data=values):
+                for name, value in values.items():
+                    self.tensors[name].data = t.tensor(value, dtype=self.dtype)
+            case AutogradGrad(autograd_grad=args):
+                of, wrt = self.tensors[args.of], self.tensors[args.wrt]
+                self.tensors[args.into] = t.autograd.grad(of, wrt, create_graph=args.create_graph)[0]
+                self._backwards.pop(args.into, None)
+            case Hook(hook=name):
+                self.tensors[name].register_hook(lambda grad, name=name: self._print(f"grad of {name}:", grad))
             case _:
                 raise TypeError(f"unknown operation {op!r}")
+
+    def _print(self, *parts: Any) -> None:
+        """What `print(*parts)` would print, kept for the run's output."""
+        self._printed.append(" ".join(map(str, parts)))
 
     def observe(self, target: str) -> Observation:
         """`N.grad`, `N.requires_grad`, `N.is_leaf`, `N.grad_fn` or `N`, read from torch."""
         name, _, prop = target.partition(".")
+        if name not in self.tensors:  # made by a run that raised: as in a notebook, the name is undefined
+            return Observation("error", f"NameError: name {name!r} is not defined")
         tensor = self.tensors[name]
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -132,6 +184,8 @@ class LiveState:
                 value = None if tensor.grad_fn is None else tensor.grad_fn.name()
             elif prop in ("requires_grad", "is_leaf"):
                 value = bool(getattr(tensor, prop))
+            elif prop == "_version":
+                value = np.asarray(float(tensor._version))  # the version counter
             else:
                 value = to_value(tensor)
         values = {n: to_value(x) for n, x in self.tensors.items()}

@@ -24,6 +24,7 @@ from ..expr.ast import Expr, Num, Unary, Vector, Word, names
 from ..expr.display import format_value, to_text
 from ..expr.evaluate import EvalError, Value, evaluate, is_finite, shape_text
 from ..expr.parser import WORDS, ParseError, parse
+from ..lesson.kinds import Choice, option_label
 from ..lesson.model import Mistake
 from ..lesson.steps import Step, needs_backprop
 from . import bugs, chain
@@ -548,3 +549,49 @@ def shape_problem(value: Value, expected: Value, what: str) -> str:
         return f"Your answer has {len(value)} entries; {what} has {len(expected)}."
     have = "is a single number" if np.ndim(value) == 0 else f"has shape {shape_text(np.shape(value))}"
     return f"Your answer {have}; {what} has shape {shape_text(np.shape(expected))}."
+
+
+# --- choose steps: the truth is the author's options ------------------------------
+
+
+@dataclass
+class ChoiceQuestion:
+    """A `choose` step: the learner picks an option by its number (1, 2, …) or
+    letter (a, b, …). Any correct option is right; a wrong one gets its own
+    feedback (tag `authored`); anything else is `invalid`."""
+
+    step: Step
+
+    @property
+    def choice(self) -> Choice:
+        return self.step.target
+
+    @property
+    def expected(self) -> int | list[int]:
+        """The correct option's number, or the numbers when several are correct."""
+        correct = list(self.choice.correct)
+        return correct[0] if len(correct) == 1 else correct
+
+    def pick(self, text: str) -> int | None:
+        """The option number (from 1) an answer names: `2`, `b`, `B`, `(b)`, `b)`, `2.`; else None."""
+        word = text.strip().lower().removeprefix("(").removesuffix(")").removesuffix(".").strip()
+        count = len(self.choice.options)
+        if word.isdigit() and 1 <= int(word) <= count:
+            return int(word)
+        if len(word) == 1 and "a" <= word <= chr(ord("a") + count - 1):
+            return ord(word) - ord("a") + 1
+        return None
+
+    def grade(self, text: str, given: Given | None = None) -> Verdict:
+        number = self.pick(text)
+        if number is None:
+            count = len(self.choice.options)
+            return Verdict.invalid(
+                f"Answer with the number (1 to {count}) or the letter (a to {chr(ord('a') + count - 1)}) of an option.",
+                0,
+            )
+        option = self.choice.options[number - 1]
+        read_as = f"option {option_label(number)}"
+        if option.correct:
+            return Verdict("correct", option.feedback or "", None, read_as)
+        return Verdict.wrong(option.feedback or "", "authored", read_as)

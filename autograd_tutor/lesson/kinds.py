@@ -7,30 +7,41 @@ judged on the live torch state). Adding a kind means adding a class here.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from ..expr.display import to_text
 from ..expr.evaluate import shape_text
 from .computation import Computation
-from .model import PROPERTIES, StepSpec
+from .model import PROPERTIES, Option, StepSpec
 
 Check = tuple[tuple, str, str]  # (path inside the step, message, "error" | "warning")
+Made = frozenset[str]  # names of tensors that earlier run steps created (autograd_grad's `as`)
 
 
 class Kind:
     name: ClassVar[str]
     label: ClassVar[str]  # the step's title in the app
-    source: ClassVar[Literal["graph", "live", "text"]]
+    # where the truth comes from: the graph, the live torch state, the author's options, or none
+    source: ClassVar[Literal["graph", "live", "options", "text"]]
     asks_value: ClassVar[bool] = False  # asks for a node's value: the node itself may not be named
 
     def target(self, spec: StepSpec) -> Any:
         return getattr(spec, self.name)
 
-    def check(self, target: Any, comp: Computation) -> Iterator[Check]:
+    def check(self, target: Any, comp: Computation, made: Made = frozenset()) -> Iterator[Check]:
         return iter(())
 
     def prompt(self, target: Any, comp: Computation, ask: bool) -> str:
         return ""
+
+    def full_prompt(self, authored: str | None, target: Any, comp: Computation, ask: bool) -> str:
+        """What the step shows: the author's `prompt`, else the default question."""
+        return authored or self.prompt(target, comp, ask)
+
+    def default_answer(self, target: Any) -> str | None:
+        """The model answer when the author gives none."""
+        return None
 
     def target_json(self, target: Any) -> Any:
         return target
@@ -57,7 +68,7 @@ def _nodes(comp: Computation) -> str:
 class Forward(Kind):
     name, label, source, asks_value = "forward", "Forward pass", "graph", True
 
-    def check(self, target: str, comp: Computation) -> Iterator[Check]:
+    def check(self, target: str, comp: Computation, made: Made = frozenset()) -> Iterator[Check]:
         if target not in comp.nodes:
             yield ("forward",), f"forward: {target!r} is not a node (nodes: {_nodes(comp)})", "error"
 
@@ -89,7 +100,7 @@ class _Edge(Kind):
     def target_json(self, target: tuple[str, str]) -> list[str]:
         return list(target)
 
-    def check(self, target: tuple[str, str], comp: Computation) -> Iterator[Check]:
+    def check(self, target: tuple[str, str], comp: Computation, made: Made = frozenset()) -> Iterator[Check]:
         of, wrt = target
         if of not in comp.nodes:
             yield (self.name, 0), f"{self.name}: {of!r} is not a node (nodes: {_nodes(comp)})", "error"
@@ -131,7 +142,7 @@ class Backprop(_Edge):
 class Gradient(Kind):
     name, label, source = "gradient", "Gradient", "graph"
 
-    def check(self, target: str, comp: Computation) -> Iterator[Check]:
+    def check(self, target: str, comp: Computation, made: Made = frozenset()) -> Iterator[Check]:
         if target not in (*comp.inputs, *comp.nodes):
             yield ("gradient",), f"gradient: {target!r} is not an input or node", "error"
         elif target in comp.inputs and not comp.requires_grad[target]:
@@ -149,19 +160,24 @@ class Gradient(Kind):
 class Run(Kind):
     name, label, source = "run", "Run", "live"
 
-    def check(self, target: list, comp: Computation) -> Iterator[Check]:
-        names = (*comp.inputs, *comp.nodes)
+    def check(self, target: list, comp: Computation, made: Made = frozenset()) -> Iterator[Check]:
+        names = {*comp.inputs, *comp.nodes, *made}
         for j, op in enumerate(target):
             for name, input_only in op.names():
                 if input_only and name not in comp.inputs:
-                    yield ("run", j), f"{op.key}: {name!r} is not an input (only inputs can be set)", "error"
+                    yield ("run", j), f"{op.key}: {name!r} is not an input ({op.key} acts on inputs only)", "error"
                 elif name not in names:
                     yield ("run", j), f"{op.key}: {name!r} is not an input or node", "error"
-            if op.key == "set":
-                for name, value in op.set.items():
+            if op.key in ("set", "set_data"):
+                for name, value in getattr(op, op.key).items():
                     have, want = _shape(value), comp.shapes.get(name)
-                    if name in comp.inputs and have != want:
-                        yield ("run", j), f"set: {name} must keep its shape {shape_text(want)}", "error"
+                    if want is not None and have != want:
+                        yield ("run", j), f"{op.key}: {name} must keep its shape {shape_text(want)}", "error"
+            new = op.makes()
+            if new is not None and new in (*comp.inputs, *comp.nodes):
+                yield ("run", j), f"{op.key}: {new!r} is already an input or node; name the result otherwise", "error"
+            elif new is not None:
+                names.add(new)
 
     def prompt(self, target: list, comp: Computation, ask: bool) -> str:
         code = "\n".join(line for op in target for line in op.code(comp))
@@ -175,10 +191,10 @@ class Run(Kind):
 class Predict(Kind):
     name, label, source, asks_value = "predict", "Predict", "live", True
 
-    def check(self, target: str, comp: Computation) -> Iterator[Check]:
+    def check(self, target: str, comp: Computation, made: Made = frozenset()) -> Iterator[Check]:
         name, dot, prop = target.partition(".")
-        if name not in (*comp.inputs, *comp.nodes):
-            yield ("predict",), f"predict: {name!r} is not an input or node", "error"
+        if name not in (*comp.inputs, *comp.nodes, *made):
+            yield ("predict",), f"predict: {name!r} is not an input, a node or a tensor made by a run", "error"
         elif dot and prop not in PROPERTIES:
             yield ("predict",), f"predict: {prop!r} is not one of {', '.join(PROPERTIES)}", "error"
 
@@ -189,6 +205,7 @@ class Predict(Kind):
             "requires_grad": "True or False",
             "is_leaf": "True or False",
             "grad_fn": "a grad_fn name such as PowBackward0, or None",
+            "_version": "a whole number: the in-place changes counted so far",
             "": "a value",
         }
         return f"What is `{target}` now? ({kinds.get(prop, 'a value')})"
@@ -196,6 +213,62 @@ class Predict(Kind):
     def asked_node(self, target: str) -> str | None:
         name, dot, _ = target.partition(".")
         return None if dot else name
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A `choose` step's target: the question and its options."""
+
+    question: str
+    options: tuple[Option, ...]
+
+    @property
+    def correct(self) -> tuple[int, ...]:
+        """The numbers (from 1) of the correct options."""
+        return tuple(i for i, o in enumerate(self.options, 1) if o.correct)
+
+
+def option_label(number: int) -> str:
+    """`1 (a)`: how an option's number and letter read."""
+    return f"{number} ({chr(ord('a') + number - 1)})"
+
+
+class Choose(Kind):
+    name, label, source = "choose", "Choose", "options"
+    MAX_OPTIONS = 26  # one letter each
+
+    def target(self, spec: StepSpec) -> Choice:
+        return Choice(spec.choose or "", tuple(spec.options or ()))
+
+    def target_json(self, target: Choice) -> str:
+        return target.question
+
+    def check(self, target: Choice, comp: Computation, made: Made = frozenset()) -> Iterator[Check]:
+        options = target.options
+        if len(options) < 2:
+            yield ("options",), "a choose step needs `options`: at least 2", "error"
+        elif len(options) > self.MAX_OPTIONS:
+            yield ("options",), f"a choose step has at most {self.MAX_OPTIONS} options (one letter each)", "error"
+        elif not target.correct:
+            yield ("options",), "no option is `correct: true`: mark the right one (or several)", "error"
+        texts: set[str] = set()
+        for j, option in enumerate(options):
+            if not option.correct and not (option.feedback or "").strip():
+                yield ("options", j), "a wrong option needs `feedback` saying why it is wrong", "error"
+            if option.text.strip() in texts:
+                yield ("options", j, "text"), "two options with the same text", "error"
+            texts.add(option.text.strip())
+
+    def prompt(self, target: Choice, comp: Computation, ask: bool) -> str:
+        return target.question
+
+    def full_prompt(self, authored: str | None, target: Choice, comp: Computation, ask: bool) -> str:
+        """The question, then the options numbered (the learner answers 1, 2, … or a, b, …)."""
+        lines = [f"{i}. {option.text.strip()}" for i, option in enumerate(target.options, 1)]
+        return (authored or target.question).rstrip() + "\n\n" + "\n".join(lines)
+
+    def default_answer(self, target: Choice) -> str | None:
+        return str(target.correct[0]) if target.correct else None
 
 
 class Explain(Kind):
@@ -214,4 +287,6 @@ def _shape(value: Any) -> tuple[int, ...]:
     return np.shape(value)
 
 
-KINDS: dict[str, Kind] = {k.name: k for k in (Forward(), Local(), Backprop(), Gradient(), Run(), Predict(), Explain())}
+KINDS: dict[str, Kind] = {
+    k.name: k for k in (Forward(), Local(), Backprop(), Gradient(), Run(), Predict(), Choose(), Explain())
+}

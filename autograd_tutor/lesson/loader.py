@@ -7,6 +7,7 @@ finite in the lesson's dtype) are in `autograd_tutor.validate`.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from ..expr.parser import ParseError, is_answer_word, is_reserved, parse
 from .computation import Computation
 from .model import LessonSpec
 from .problems import LessonInvalid, Problem
+from .skills import SKILLS_FILE, skills_file
 from .source import Source, SourceError, read
 from .steps import Step, sequence
 from .values import MAX_ELEMENTS, array
@@ -48,6 +50,11 @@ class Lesson:
     @property
     def title(self) -> str:
         return self.spec.title
+
+    @property
+    def skills(self) -> tuple[str, ...]:
+        """Every skill the lesson practises: its own list, then its steps' (in order)."""
+        return tuple(dict.fromkeys([*self.spec.skills, *(s for step in self.steps for s in step.skills)]))
 
 
 def load(path: str | Path) -> Lesson:
@@ -82,6 +89,9 @@ def library(paths: list[str | Path]) -> tuple[list[Lesson], list[Problem]]:
     lessons: list[Lesson] = []
     problems: list[Problem] = []
     seen: dict[str, Lesson] = {}
+    for directory in dict.fromkeys(Path(p) for p in paths if Path(p).is_dir()):
+        found = skills_file(directory)
+        problems += found.problems if found else ()
     for file in lesson_files(paths):
         try:
             lesson = load(file)
@@ -102,7 +112,9 @@ def lesson_files(paths: list[str | Path]) -> list[Path]:
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            files += sorted(f for f in p.iterdir() if f.suffix in (".yaml", ".yml") and f.is_file())
+            files += sorted(
+                f for f in p.iterdir() if f.suffix in (".yaml", ".yml") and f.is_file() and f.name != SKILLS_FILE
+            )
         else:
             files.append(p)
     return files
@@ -199,9 +211,13 @@ class _Checker:
             inputs,
         )
         steps = sequence(spec, comp)
+        made: set[str] = set()  # tensors created by run steps so far (autograd_grad's `as`)
         for step in steps:
-            self.check_step(step, comp)
+            self.check_step(step, comp, frozenset(made))
+            if step.kind == "run":
+                made.update(op.makes() for op in step.target if op.makes())
         self.check_tests(steps)
+        self.check_skills()
         if self.problems:
             raise LessonInvalid(self.problems)
         return Lesson(self.source.file, spec, comp, steps, self.source, tuple(self.warnings))
@@ -305,8 +321,8 @@ class _Checker:
             self.error(("grad_output",), f"grad_output has shape {have}; the output {output} has {want}")
         return given
 
-    def check_step(self, step: Step, comp: Computation) -> None:
-        for subpath, message, severity in step.definition.check(step.target, comp):
+    def check_step(self, step: Step, comp: Computation, made: frozenset[str] = frozenset()) -> None:
+        for subpath, message, severity in step.definition.check(step.target, comp, made):
             if severity == "error":
                 self.error((*step.path, *subpath), message)
             else:
@@ -322,6 +338,24 @@ class _Checker:
                 self.warn((*step.path, "answer"), "this step takes no answer; its answer and mistakes are never used")
             if spec.form != "any" and step.definition.source != "graph":
                 self.error((*step.path, "form"), "form is for forward, local, gradient and backprop steps")
+            if spec.options is not None and kind != "choose":
+                self.error((*step.path, "options"), "options belong to a choose step")
+            if kind == "choose" and spec.mistakes:
+                self.error((*step.path, "mistakes"), "a choose step gives its feedback in its options, not in mistakes")
+
+    def check_skills(self) -> None:
+        """Skill names must be in the course's skills file, when its directory has one."""
+        found = skills_file(Path(self.source.file).parent) if not self.source.file.startswith("<") else None
+        if found is None or found.problems:
+            return
+        named = [(("skills", j), name) for j, name in enumerate(self.spec.skills)]
+        for i, step in enumerate(self.spec.steps or ()):
+            named += [(("steps", i, "skills", j), name) for j, name in enumerate(step.skills)]
+        for path, name in named:
+            if name not in found.skills:
+                close = difflib.get_close_matches(name, list(found.skills), n=1)
+                also = f" (did you mean {close[0]!r}?)" if close else ""
+                self.warn(path, f"skill {name!r} is not in {SKILLS_FILE}{also}")
 
     def check_tests(self, steps: list[Step]) -> None:
         for j, test in enumerate(self.spec.tests):

@@ -11,9 +11,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSche
 from .ops import Op, op_schema, parse_op
 from .values import NAME_PATTERN, Name, TensorValue, number, tensor_value, yaml_float  # noqa: F401 - re-exported
 
-PROPERTIES = ("grad", "requires_grad", "is_leaf", "grad_fn")
+PROPERTIES = ("grad", "requires_grad", "is_leaf", "grad_fn", "_version")
 DEFAULT_TOLERANCE = {"float16": (1e-2, 1e-3), "float32": (5e-3, 5e-5), "float64": (5e-3, 5e-5)}
-STEP_KINDS = ("forward", "local", "gradient", "backprop", "run", "predict")  # the kind keys (plus explain)
+STEP_KINDS = ("forward", "local", "gradient", "backprop", "run", "predict", "choose")  # the kind keys (plus explain)
 
 
 def answer_text(value: Any) -> str:
@@ -93,6 +93,16 @@ class Mistake(_Strict):
     feedback: str
 
 
+class Option(_Strict):
+    """One option of a `choose` step."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str = Field(min_length=1, description="Markdown; {name} works")
+    correct: bool = False
+    feedback: str | None = Field(None, description="why this option is right or wrong (required on a wrong one)")
+
+
 class LessonTest(_Strict):
     """A lesson test (as STACK's question tests): how one answer to one step must be judged."""
 
@@ -135,7 +145,11 @@ class StepSpec(_Strict):
         ]
         | None
     ) = Field(None, description="operations on the live state")
-    predict: str | None = Field(None, description="N.grad, N.requires_grad, N.is_leaf, N.grad_fn or N")
+    predict: str | None = Field(
+        None, description="N.grad, N.requires_grad, N.is_leaf, N.grad_fn, N._version or N (its value)"
+    )
+    choose: str | None = Field(None, description="a multiple-choice question (Markdown); its options in `options`")
+    options: list[Option] | None = Field(None, description="choose: at least 2 options, at least one correct")
     explain: str | None = Field(None, description="Markdown: the step itself, or shown once the step is solved")
     id: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="keeps progress across edits")
     ask: bool | Literal["outcome"] | None = Field(None, description="forward: false only shows; run: outcome")

@@ -8,11 +8,12 @@ on these types.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
-from .values import Name, TensorValue, tensor_literal
+from .values import Name, TensorValue, number, tensor_literal
 
 if TYPE_CHECKING:
     from .computation import Computation
@@ -32,8 +33,14 @@ class Op(BaseModel):
         """The names it acts on, each with whether it must be an input."""
         return []
 
+    def makes(self) -> str | None:
+        """The name of a new tensor it creates (later steps may use it)."""
+        return None
+
     def as_json(self) -> Any:
         value = getattr(self, self.key)
+        if isinstance(value, BaseModel):
+            value = value.model_dump(by_alias=True, exclude_defaults=True)
         return self.key if value is None and self.word else {self.key: value}
 
 
@@ -127,10 +134,174 @@ class Set(Op):
         return [(n, True) for n in self.set]
 
 
+class GradToNone(Op):
+    key = "grad_to_none"
+    usage = "{grad_to_none: x}"
+    grad_to_none: Name
+
+    def code(self, comp: Computation) -> list[str]:
+        return [f"{self.grad_to_none}.grad = None"]
+
+    def names(self) -> list[tuple[str, bool]]:
+        return [(self.grad_to_none, False)]
+
+
+class _Args(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class SgdArgs(_Args):
+    lr: Annotated[float, BeforeValidator(number)] = Field(gt=0, description="the learning rate")
+    params: list[Name] | None = Field(None, description="default: every input that requires grad")
+    no_grad: bool = Field(True, description="false: the update written outside torch.no_grad()")
+    in_place: bool = Field(True, description="false: w = w - lr * w.grad (a new tensor) instead of w -= ...")
+
+
+class Sgd(Op):
+    key = "sgd"
+    usage = "{sgd: {lr: 0.1}} (optionally params: [w, b], no_grad: false, in_place: false)"
+    sgd: SgdArgs
+
+    def params(self, comp: Computation) -> list[str]:
+        if self.sgd.params is not None:
+            return self.sgd.params
+        return [n for n, flag in comp.requires_grad.items() if flag and n not in comp.targets]
+
+    def code(self, comp: Computation) -> list[str]:
+        lr = repr(self.sgd.lr)
+        lines = [
+            f"{p} -= {lr} * {p}.grad" if self.sgd.in_place else f"{p} = {p} - {lr} * {p}.grad"
+            for p in self.params(comp)
+        ]
+        return ["with torch.no_grad():", *("    " + line for line in lines)] if self.sgd.no_grad else lines
+
+    def names(self) -> list[tuple[str, bool]]:
+        return [(p, True) for p in self.sgd.params or ()]
+
+
+# `x.add_(1)`, `y.data.zero_()`, `y.detach().mul_(2)`: a name, how it is reached, one method
+INPLACE_METHODS = {"add_": 1, "sub_": 1, "mul_": 1, "div_": 1, "fill_": 1, "zero_": 0}
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_INPLACE = re.compile(
+    rf"(?P<name>[A-Za-z_]\w*)(?P<via>\.data|\.detach\(\))?\.(?P<method>\w+)\(\s*(?P<arg>{_NUMBER})?\s*\)"
+)
+
+
+class InPlace(Op):
+    key = "inplace"
+    usage = (
+        '{inplace: "x.add_(1)"}: x, x.data or x.detach(), then add_, sub_, mul_, div_ or fill_ (a number), or zero_()'
+    )
+    inplace: str
+
+    @field_validator("inplace")
+    @classmethod
+    def _statement(cls, text: str) -> str:
+        m = _INPLACE.fullmatch(text.strip())
+        if m is None:
+            raise ValueError("not an in-place statement")
+        method, arg = m["method"], m["arg"]
+        wanted = INPLACE_METHODS.get(method)
+        if wanted is None or wanted != (arg is not None):
+            raise ValueError(f"{method} is not one of the in-place methods, with its argument")
+        return f"{m['name']}{m['via'] or ''}.{method}({arg or ''})"
+
+    @property
+    def parts(self) -> tuple[str, str, str, float | None]:
+        """(name, via: "" | ".data" | ".detach()", method, its number or None)."""
+        m = _INPLACE.fullmatch(self.inplace)
+        assert m is not None
+        return m["name"], m["via"] or "", m["method"], None if m["arg"] is None else float(m["arg"])
+
+    def code(self, comp: Computation) -> list[str]:
+        return [self.inplace]
+
+    def names(self) -> list[tuple[str, bool]]:
+        return [(self.parts[0], False)]
+
+
+class SetData(Op):
+    key = "set_data"
+    usage = "{set_data: {x: 5.0}}"
+    set_data: Annotated[dict[Name, TensorValue], Field(min_length=1)]
+
+    def code(self, comp: Computation) -> list[str]:
+        dtype = "" if comp.dtype == "float32" else f", dtype=torch.{comp.dtype}"
+        return [f"{n}.data = torch.tensor({tensor_literal(v)}{dtype})" for n, v in self.set_data.items()]
+
+    def names(self) -> list[tuple[str, bool]]:
+        return [(n, False) for n in self.set_data]
+
+
+class AutogradGradArgs(_Args):
+    of: Name = Field(description="the tensor to differentiate (a scalar)")
+    wrt: Name = Field(description="the tensor to differentiate with respect to")
+    into: Name = Field(alias="as", description="the name the result gets, for later steps")
+    create_graph: bool = Field(False, description="record the gradient's own graph (for a second derivative)")
+
+
+class AutogradGrad(Op):
+    key = "autograd_grad"
+    usage = "{autograd_grad: {of: y, wrt: x, as: g}} (optionally create_graph: true)"
+    autograd_grad: AutogradGradArgs
+
+    def code(self, comp: Computation) -> list[str]:
+        a = self.autograd_grad
+        flag = ", create_graph=True" if a.create_graph else ""
+        return [f"{a.into} = torch.autograd.grad({a.of}, {a.wrt}{flag})[0]"]
+
+    def names(self) -> list[tuple[str, bool]]:
+        return [(self.autograd_grad.of, False), (self.autograd_grad.wrt, False)]
+
+    def makes(self) -> str:
+        return self.autograd_grad.into
+
+
+class Hook(Op):
+    key = "hook"
+    usage = "{hook: y}"
+    hook: Name
+
+    def code(self, comp: Computation) -> list[str]:
+        return [f'{self.hook}.register_hook(lambda grad: print("grad of {self.hook}:", grad))']
+
+    def names(self) -> list[tuple[str, bool]]:
+        return [(self.hook, False)]
+
+
 OPERATIONS: dict[str, type[Op]] = {
-    op.key: op for op in (Forward, Backward, ZeroGrad, RequiresGrad, Detach, RetainGrad, Set)
+    op.key: op
+    for op in (
+        Forward,
+        Backward,
+        ZeroGrad,
+        RequiresGrad,
+        Detach,
+        RetainGrad,
+        Set,
+        GradToNone,
+        Sgd,
+        InPlace,
+        SetData,
+        AutogradGrad,
+        Hook,
+    )
 }
-RunOp = Forward | Backward | ZeroGrad | RequiresGrad | Detach | RetainGrad | Set
+RunOp = (
+    Forward
+    | Backward
+    | ZeroGrad
+    | RequiresGrad
+    | Detach
+    | RetainGrad
+    | Set
+    | GradToNone
+    | Sgd
+    | InPlace
+    | SetData
+    | AutogradGrad
+    | Hook
+)
 
 
 def parse_op(raw: Any) -> Op:
@@ -163,5 +334,19 @@ def op_schema() -> dict:
 
 
 def _closed(schema: dict) -> dict:
+    schema = _inline(schema, schema.pop("$defs", {}))
     schema.pop("title", None)
     return {**schema, "minProperties": 1, "maxProperties": 1}
+
+
+def _inline(schema: Any, defs: dict) -> Any:
+    """The schema with its local `$ref`s replaced by their definitions (it is
+    embedded in the lesson's schema, where `#/$defs/...` means something else)."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref", "")
+        if ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {k: _inline(v, defs) for k, v in schema.items()}
+    if isinstance(schema, list):
+        return [_inline(v, defs) for v in schema]
+    return schema

@@ -10,6 +10,7 @@ from ..expr.ast import Bin, Call, walk
 from .computation import Computation
 from .kinds import KINDS, Kind
 from .model import LessonSpec, Mistake, StepSpec
+from .skills import effective, inferred
 
 # Functions whose local factor is neither elementwise nor a vector of partials.
 _MIXING = ("transpose", "softmax", "log_softmax", "logsumexp", "cross_entropy")
@@ -29,7 +30,7 @@ class Step:
     path: tuple = ()  # where the step is in the lesson file, for located problems
     form: str = "any"  # formula | number | any
     id: str | None = None  # an authored identity
-    skills: tuple[str, ...] = ()
+    skills: tuple[str, ...] = ()  # what the step practises: its own list, else inferred, else the lesson's
     occurrence: int = 0  # how many earlier steps share this kind and target
 
     @property
@@ -58,7 +59,8 @@ def sequence(spec: LessonSpec, comp: Computation) -> list[Step]:
     numbered = []
     for step in steps:
         key = repr((step.kind, step.target_json()))
-        numbered.append(replace(step, occurrence=seen.get(key, 0)))
+        skills = effective(step.skills, inferred(step.kind, step.target, comp), tuple(spec.skills))
+        numbered.append(replace(step, occurrence=seen.get(key, 0), skills=skills))
         seen[key] = seen.get(key, 0) + 1
     return numbered
 
@@ -91,7 +93,8 @@ def _written(index: int, s: StepSpec, comp: Computation) -> Step:
     target = KINDS[kind].target(s)
     ask = s.ask is not False if kind == "forward" else (s.ask == "outcome" if kind == "run" else kind != "explain")
     explain = s.explain if kind != "explain" else None
-    prompt = s.prompt or (s.explain if kind == "explain" else KINDS[kind].prompt(target, comp, ask))
+    definition = KINDS[kind]
+    prompt = s.prompt or s.explain if kind == "explain" else definition.full_prompt(s.prompt, target, comp, ask)
     return Step(
         index,
         kind,
@@ -100,7 +103,7 @@ def _written(index: int, s: StepSpec, comp: Computation) -> Step:
         ask,
         tuple(s.hint or ()),
         explain,
-        s.answer,
+        s.answer if s.answer is not None else definition.default_answer(target),
         tuple(s.mistakes),
         ("steps", index),
         s.form,

@@ -151,7 +151,8 @@ class LessonScreen(Screen):
 
     def reveal_text(self) -> str:
         truth = self.session.truth()
-        lines = [f"[magenta]torch says:[/magenta] {escape(truth.text)}"]
+        says = "the answer" if self.session.step.kind == "choose" else "torch says"
+        lines = [f"[magenta]{says}:[/magenta] {escape(truth.text)}"]
         if truth.native:
             lines.append(f"[dim]in {self.session.comp.dtype}: {escape(truth.native)}[/dim]")
         if truth.derivative:
@@ -168,6 +169,7 @@ class LessonScreen(Screen):
         lines = []
         for r in result.results:
             lines.append(f"[cyan]>>> {escape(r.code.splitlines()[0])}[/cyan]" + (" …" if "\n" in r.code else ""))
+            lines += [escape(printed) for printed in r.output]
             if r.warning:
                 lines.append(f"[yellow]UserWarning: {escape(r.warning)}[/yellow]")
             if r.error:
@@ -209,13 +211,13 @@ class LessonScreen(Screen):
         self.save()
         if verdict.correct:
             step = self.session.step
-            if not step.explain and step.kind != "run":  # nothing more to read here: move on
+            if not step.explain and step.kind != "run" and not verdict.feedback:  # nothing more to read: move on
                 self.action_next()
                 self.note = f"[green]✓ {escape(event.value)} was right.[/green]"
                 self.query_one("#status", Static).update(self.note)
                 return
             self.render_step()  # stay: the explanation, or what the run did, comes first
-            extra = self.run_text() if step.kind == "run" else ""
+            extra = self.run_text() if step.kind == "run" else escape(verdict.feedback)
             feedback = self.query_one("#feedback", Static)
             feedback.update(f"[green]✓ Correct:[/green] {escape(event.value)}" + (f"\n{extra}" if extra else ""))
         else:

@@ -1,0 +1,191 @@
+"""`choose` steps: multiple choice with feedback per option, in every front end."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import lesson_text, run_cli
+
+from autograd_tutor.check import play
+from autograd_tutor.lesson.problems import LessonInvalid
+from autograd_tutor.plain import PlainTutor
+from autograd_tutor.progress import ProgressStore
+from autograd_tutor.session import LessonSession
+from autograd_tutor.validate import check_lesson
+
+HEAD = """\
+format: 1
+id: accumulate-why
+title: Why 12?
+inputs:
+  x: {value: 3.0, requires_grad: true}
+nodes:
+  y: x**2
+steps:
+  - run: [backward, forward, backward]
+  - predict: x.grad
+    answer: 4*x
+"""
+CHOOSE = """\
+  - choose: "Why is x.grad {grad:x} times 2 at x = {x}?"
+    options:
+      - {text: "backward() ran twice and the gradients added up", correct: true, feedback: "Yes: += into .grad."}
+      - {text: "x changed between the calls", feedback: "x is still {x}: nothing assigned to it."}
+      - {text: "the second forward pass doubled y", feedback: "y = x**2 again."}
+    explain: Clear .grad before each backward().
+"""
+
+
+def lesson(extra: str = CHOOSE):
+    return lesson_text(HEAD + extra)
+
+
+def at_choose(les) -> LessonSession:
+    session = LessonSession(les)
+    while session.step.kind != "choose":
+        session.advance()
+    return session
+
+
+@pytest.mark.parametrize("answer", ["1", "a", "A", " (a) ", "a)", "1."])
+def test_the_right_option_by_number_or_letter(answer):
+    verdict = at_choose(lesson()).submit(answer)
+    assert verdict.correct and verdict.feedback == "Yes: += into .grad."
+    assert verdict.read_as == "option 1 (a)"
+
+
+@pytest.mark.parametrize(
+    ("answer", "feedback"), [("2", "x is still 3: nothing assigned to it."), ("C", "y = x**2 again.")]
+)
+def test_a_wrong_option_gets_its_own_feedback_tagged_authored(answer, feedback):
+    session = at_choose(lesson())
+    verdict = session.submit(answer)
+    assert (verdict.status, verdict.diagnosis, verdict.feedback) == ("wrong", "authored", feedback)
+    assert session.record.attempts == 1
+
+
+@pytest.mark.parametrize("answer", ["4", "0", "d", "ab", "", "backward", "1, 2", "-1"])
+def test_anything_else_is_invalid_and_lists_the_valid_answers(answer):
+    session = at_choose(lesson())
+    verdict = session.submit(answer)
+    assert verdict.status == "invalid"
+    assert verdict.feedback == "Answer with the number (1 to 3) or the letter (a to c) of an option."
+    assert session.record.attempts == 0
+
+
+def test_any_of_several_correct_options_is_right_and_expected_lists_them():
+    two = CHOOSE.replace(
+        '{text: "the second forward pass doubled y", feedback: "y = x**2 again."}',
+        ('{text: "nothing zeroed x.grad between the calls", correct: true}'),
+    )
+    session = at_choose(lesson(two))
+    assert session.check("1").correct and session.check("c").correct
+    assert session.expected() == [1, 3]
+    assert session.truth().text.splitlines() == [
+        "1. backward() ran twice and the gradients added up",
+        "3. nothing zeroed x.grad between the calls",
+    ]
+
+
+def test_the_prompt_lists_the_options_with_numbers_filled_in():
+    les = lesson()
+    step = les.steps[2]
+    assert step.target_json() == "Why is x.grad {grad:x} times 2 at x = {x}?"
+    assert step.prompt.endswith(
+        "\n\n1. backward() ran twice and the gradients added up\n2. x changed between the calls\n"
+        "3. the second forward pass doubled y"
+    )
+    session = at_choose(les)
+    assert session.prompt.startswith("Why is x.grad 6 times 2 at x = 3?\n\n1. ")
+    assert step.answer == "1"  # the first correct option is the model answer
+
+
+def test_steps_json_and_check_json(tmp_path):
+    file = tmp_path / "why.yaml"
+    file.write_text(HEAD + CHOOSE)
+    steps = json.loads(run_cli("steps", file, "--json").stdout)
+    assert steps[2]["kind"] == "choose" and steps[2]["target"] == "Why is x.grad {grad:x} times 2 at x = {x}?"
+    answers = tmp_path / "answers.yaml"
+    answers.write_text('[null, "4*x", "b"]')
+    result = run_cli("check", file, "--answers", answers, "--json")
+    row = json.loads(result.stdout)["steps"][2]
+    assert result.returncode == 1
+    assert row | {"target": None} == {
+        "index": 2,
+        "kind": "choose",
+        "target": None,
+        "answer": "b",
+        "verdict": "wrong",
+        "expected": 1,
+        "feedback": "x is still 3: nothing assigned to it.",
+        "diagnosis": "authored",
+    }
+
+
+def test_validate_judges_the_model_answer_and_lesson_tests():
+    assert check_lesson(lesson(CHOOSE + "    answer: b\n"))[0].message.startswith("the model answer is judged wrong")
+    tests = (
+        "tests:\n  - {step: 2, answer: c, expect: wrong, diagnosis: authored}\n"
+        "  - {step: 2, answer: z, expect: invalid}\n"
+    )
+    assert check_lesson(lesson(CHOOSE + tests)) == []
+
+
+@pytest.mark.parametrize(
+    ("step", "message", "line"),
+    [
+        ('  - choose: "Why?"\n    options: [{text: a, correct: true}]\n', "at least 2", 13),
+        ('  - choose: "Why?"\n', "at least 2", 12),
+        ('  - choose: "Why?"\n    options: [{text: a, feedback: f}, {text: b, feedback: g}]\n', "no option is", 13),
+        (
+            '  - choose: "Why?"\n    options:\n      - {text: a, correct: true}\n      - {text: b}\n',
+            "needs `feedback`",
+            15,
+        ),
+        (
+            '  - choose: "Why?"\n    options:\n      - {text: a, correct: true}\n      - {text: a, feedback: f}\n',
+            "same text",
+            15,
+        ),
+        (
+            "  - predict: x.grad\n    options: [{text: a, correct: true}, {text: b, feedback: f}]\n",
+            "belong to a choose",
+            13,
+        ),
+        (
+            '  - choose: "Why?"\n    options: [{text: a, correct: true}, {text: b, feedback: f}]\n'
+            "    mistakes: [{answer: b, feedback: f}]\n",
+            "not in mistakes",
+            14,
+        ),
+        ('  - choose: "Why?"\n    options: [{text: a, correct: right}, {text: b, feedback: f}]\n', "boolean", 13),
+    ],
+)
+def test_badly_written_choose_steps_are_located_errors(step, message, line):
+    with pytest.raises(LessonInvalid) as info:
+        lesson_text(HEAD + step)
+    problem = info.value.problems[0]
+    assert message in problem.message and problem.line == line, problem
+
+
+def test_plain_mode_shows_the_options_and_the_feedback(tmp_path):
+    les = lesson()
+    typed = iter(["", "", "4*x", "2", "z", "a", "", ":q"])
+    out: list[str] = []
+    store = ProgressStore(tmp_path, "tester")
+    PlainTutor([les], store, read=lambda _: next(typed), write=out.append).run(open_lesson=les.id)
+    text = "\n".join(out)
+    assert "Why is x.grad 6 times 2 at x = 3?\n\n1. backward() ran twice" in text
+    assert "Not right: x is still 3: nothing assigned to it." in text
+    assert "Cannot read that: Answer with the number (1 to 3) or the letter (a to c) of an option." in text
+    assert "Correct. (read as option 1 (a))\nYes: += into .grad.\nClear .grad before each backward()." in text
+
+
+def test_a_saved_choose_step_resumes_by_its_question():
+    les = lesson()
+    session = at_choose(les)
+    session.submit("a")
+    resumed = LessonSession(les, session.to_state())
+    assert resumed.step.kind == "choose" and resumed.record.status == "solved"
+    assert play(les, [None, "4*x", "a"])["correct"] == 2
