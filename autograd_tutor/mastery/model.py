@@ -90,14 +90,10 @@ class LearnerModel:
 # --- which skills a step practises, and how its first try went ----------------------------------------
 
 
-def skills_of(lesson: Lesson, step: Step) -> tuple[str, ...]:
-    """The step's own skills, else the lesson's."""
-    return step.skills or tuple(lesson.spec.skills)
-
-
 def course_skills(lessons: Iterable[Lesson]) -> list[str]:
-    """Every skill the lessons practise, in the order the course first asks for it."""
-    return list(dict.fromkeys(s for lesson in lessons for step in lesson.steps for s in skills_of(lesson, step)))
+    """Every skill the lessons' questions practise, in the order the course first asks for it."""
+    asked = (step for lesson in lessons for step in lesson.steps if step.takes_answer)
+    return list(dict.fromkeys(s for step in asked for s in step.skills))
 
 
 def guess_of(step: Step) -> float:
@@ -122,10 +118,9 @@ def outcome(record: Any) -> bool | None:
 def observation(lesson: Lesson, step: Step, record: Any) -> Observation | None:
     """The step's observation, once its record has a first-try result and the step has skills."""
     correct = outcome(record)
-    skills = skills_of(lesson, step)
-    if correct is None or not skills or not step.takes_answer:
+    if correct is None or not step.skills or not step.takes_answer:
         return None
-    return Observation(skills, correct, guess_of(step), lesson.id, step.identity)
+    return Observation(step.skills, correct, guess_of(step), lesson.id, step.identity)
 
 
 def new_observations(lesson: Lesson, stored: dict | None, state: dict) -> list[Observation]:

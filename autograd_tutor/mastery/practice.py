@@ -30,7 +30,7 @@ from ..lesson.loader import Lesson
 from ..lesson.steps import Step
 from ..session import LessonSession
 from ..variants import COUNT
-from .model import LearnerModel, Move, Observation, SkillState, observation, skills_of
+from .model import LearnerModel, Move, Observation, SkillState, observation
 
 SIZE = 10  # items in one practice
 DAY = 86400.0
@@ -71,9 +71,8 @@ def candidates(lessons: list[Lesson], finished: set[str]) -> list[Candidate]:
     for lesson in lessons:
         if lesson.id in finished:
             for step in lesson.steps:
-                skills = skills_of(lesson, step)
-                if step.takes_answer and skills:
-                    found.append(Candidate(lesson, step, skills))
+                if step.takes_answer and step.skills:
+                    found.append(Candidate(lesson, step, step.skills))
     return found
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import textwrap
 
 import pytest
 
@@ -13,10 +13,10 @@ from autograd_tutor.mastery.model import (
     LearnerModel,
     Observation,
     SkillState,
+    course_skills,
     guess_of,
     new_observations,
     outcome,
-    skills_of,
 )
 from autograd_tutor.session import LessonSession
 
@@ -47,10 +47,18 @@ def test_the_first_try(record, expected):
     assert outcome(record) is expected
 
 
-def test_step_skills_override_the_lesson_skills():
+def test_the_model_reads_a_steps_effective_skills():
+    """Its own list, else what its kind and functions imply (lesson/skills.py), else the lesson's."""
     square = lesson("square")
-    assert skills_of(square, square.steps[0]) == ("forward-pass",)
-    assert skills_of(square, square.steps[1]) == ("power-rule",)  # the lesson's
+    assert [step.skills for step in square.steps] == [("forward-pass",), ("power-rule",), ("power-rule",)]
+    bare = loads(
+        "format: 1\nid: bare\ntitle: Bare\ninputs: {x: {value: 2.0, requires_grad: true}}\nnodes: {y: sin(x)}\n"
+    )
+    session = LessonSession(bare)
+    session.submit("sin(2)")
+    seen = new_observations(bare, None, session.to_state())
+    assert [(o.skills, o.correct) for o in seen] == [(("forward-pass",), True)]
+    assert course_skills([square, lesson("chain")]) == ["forward-pass", "power-rule", "derivative-table", "chain-rule"]
 
 
 def test_two_way_questions_have_a_guess_of_one_half():
@@ -128,8 +136,19 @@ def test_steps_are_matched_by_identity_not_position():
 
 
 def test_a_step_without_skills_is_not_observed():
-    bare = loads("format: 1\nid: bare\ntitle: Bare\ninputs: {x: {value: 2.0, requires_grad: true}}\nnodes: {y: x**2}\n")
+    text = """
+    format: 1
+    id: bare
+    title: Bare
+    inputs: {x: {value: 2.0, requires_grad: true}}
+    nodes: {y: x**2}
+    steps:
+      - run: [forward]
+        ask: outcome
+        answer: ok
+    """
+    bare = loads(textwrap.dedent(text).lstrip())
+    assert bare.steps[0].skills == ()  # a forward pass implies no skill, and the lesson names none
     session = LessonSession(bare)
-    session.submit("4")
+    assert session.submit("ok").correct
     assert new_observations(bare, None, session.to_state()) == []
-    assert asdict(session.record)["status"] == "solved"

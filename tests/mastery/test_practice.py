@@ -55,8 +55,8 @@ def test_the_weakest_skill_comes_first_and_most():
             "power-rule": SkillState(0.97, 6, 6, NOW),
             "forward-pass": SkillState(0.96, 3, 3, NOW),
             "derivative-table": SkillState(0.96, 3, 3, NOW),
-            "accumulation": SkillState(0.5, 2, 1, NOW),
-            "graph-freed": SkillState(0.96, 3, 3, NOW),
+            "grad-accumulation": SkillState(0.5, 2, 1, NOW),
+            "graph-lifetime": SkillState(0.96, 3, 3, NOW),
         }
     )
     items = play_all(practice(model), right=False)  # wrong answers keep the weak skills weak
@@ -64,8 +64,8 @@ def test_the_weakest_skill_comes_first_and_most():
     assert items[0].skill == "chain-rule"
     counts = Counter(item.skill for item in items)
     assert counts["chain-rule"] == max(counts.values())
-    mastered = ("power-rule", "forward-pass", "derivative-table", "graph-freed")
-    assert counts["accumulation"] > max(counts[s] for s in mastered)
+    mastered = ("power-rule", "forward-pass", "derivative-table", "graph-lifetime")
+    assert counts["grad-accumulation"] > max(counts[s] for s in mastered)
 
 
 def test_items_alternate_between_lessons():
@@ -116,10 +116,10 @@ def test_an_item_is_judged_exactly_as_in_its_lesson():
 
 
 def test_a_predict_item_has_the_live_state_of_its_lesson():
-    model = LearnerModel({s: SkillState(0.99, 9, 9, NOW) for s in ("graph-freed",)})
+    model = LearnerModel({s: SkillState(0.99, 9, 9, NOW) for s in ("graph-lifetime",)})
     p = practice(model, finished={"accumulate"}, size=2)
     item = p.next()
-    assert item.skill == "accumulation" and item.step.kind == "predict"
+    assert item.skill == "grad-accumulation" and item.step.kind == "predict"
     expected = {1: "4", 3: "8"}[item.step.index]  # after one backward(), or two
     assert item.session.submit(expected).correct
     assert not item.session.check(str(int(expected) // 2 or 8)).correct

@@ -140,11 +140,13 @@ def test_the_skills_view_and_practice_from_it(data_dir):
         await wait_until(pilot, lambda: isinstance(app.screen, SkillsScreen))
         table = app.screen.query_one(DataTable)
         rows = {table.get_row(key)[0].plain: [c.plain for c in table.get_row(key)] for key in table.rows}
-        assert list(rows) == ["forward-pass", "power-rule", "derivative-table", "chain-rule", "accumulation",
-                              "graph-freed"]  # fmt: skip
+        assert list(rows) == ["forward-pass", "power-rule", "derivative-table", "chain-rule", "grad-accumulation",
+                              "graph-lifetime"]  # fmt: skip
         assert rows["chain-rule"][1].endswith("19%") and "█" in rows["chain-rule"][1]
         assert rows["chain-rule"][2] == "0/1" and "practise" in rows["chain-rule"][3]
         assert rows["power-rule"][2] == "3/3"  # two steps of square, one of chain
+        detail = text_of(app, "#skill-detail")
+        assert detail.startswith("chain-rule: A node's local factor")  # from the course's skills.yaml
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, PracticeScreen))
         assert app.screen.practice.item.skill == "chain-rule"
@@ -170,7 +172,7 @@ def test_the_summary_says_which_skills_moved(data_dir):
         await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen))
         summary = app.screen.query_one("#summary").source
         assert "## Skills that moved" in summary
-        assert "**power-rule** 30% → 93% ▲" in summary and "**forward-pass** 30% → 19% ▼" in summary
+        assert "**power-rule**: 30% → 93% ▲" in summary and "**forward-pass**: 30% → 19% ▼" in summary
 
     play(app, scenario)
 

@@ -3,17 +3,29 @@ and practice that starts with the weakest."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.text import Text
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from ...lesson.skills import skills_file
 from ...mastery.model import LearnerModel, bar, course_skills
 from ..widgets.title import TitleBar
 
 PRACTICE_KEY = "ctrl+t"
 SKILLS_KEY = "ctrl+o"
+
+
+def descriptions(lessons) -> dict[str, str]:
+    """Each skill's one-line description, from the skills files beside the lessons."""
+    found: dict[str, str] = {}
+    for directory in dict.fromkeys(Path(lesson.file).parent for lesson in lessons):
+        skills = skills_file(directory)
+        found.update(skills.skills if skills else {})
+    return found
 
 
 def weakest(model: LearnerModel, practisable: list[str]) -> str | None:
@@ -44,11 +56,13 @@ class SkillsScreen(Screen):
     def compose(self) -> ComposeResult:
         yield TitleBar("skills")
         yield DataTable(id="skills", cursor_type="row", zebra_stripes=True)
+        yield Static(id="skill-detail", markup=False)
         yield Static(id="skills-note", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
         store, lessons = self.app.store, self.app.lessons
+        self.descriptions = descriptions(lessons)
         model = store.mastery()
         practisable = store.start_practice(lessons).skills
         low = weakest(model, practisable)
@@ -68,6 +82,10 @@ class SkillsScreen(Screen):
         elif low is None:
             note += " Finish a lesson to practise its skills."
         self.query_one("#skills-note", Static).update(note)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        skill = event.row_key.value
+        self.query_one("#skill-detail", Static).update(f"{skill}: {self.descriptions.get(skill, '')}".rstrip(": "))
 
     def action_practise(self) -> None:
         self.app.pop_screen()

@@ -10,21 +10,21 @@ from textual.widgets import Footer, Markdown
 
 from ...expr.display import format_value
 from ...lesson.code import notebook
-from ...mastery.model import MASTERED, LearnerModel, Move, skills_of
+from ...mastery.model import MASTERED, LearnerModel, Move
 from ...session import LessonSession
 from ..widgets.graph import MAX_SHOWN
 from ..widgets.title import TitleBar
 
 
 def skills_markdown(moves: list[Move]) -> list[str]:
-    """The skills this lesson moved: `- **chain-rule** 30% → 71% ▲ mastered`."""
+    """The skills this lesson moved: `- **chain-rule**: 30% → 71% ▲`."""
     if not moves:
         return []
     lines = ["## Skills that moved", ""]
     for m in moves:
         arrow = "▲" if m.after > m.before else "▼"
         mastered = " · mastered" if m.after >= MASTERED > m.before else ""
-        lines.append(f"- **{m.skill}** {m.before:.0%} → {m.after:.0%} {arrow}{mastered}")
+        lines.append(f"- **{m.skill}**: {m.before:.0%} → {m.after:.0%} {arrow}{mastered}")
     return [*lines, ""]
 
 
@@ -80,7 +80,7 @@ class SummaryScreen(Screen):
         if self.skills_before is None:
             return []
         lesson = self.session.lesson
-        skills = dict.fromkeys(s for step in lesson.steps for s in skills_of(lesson, step))
+        skills = dict.fromkeys(s for step in lesson.steps for s in step.skills)
         return self.app.store.mastery().moved(self.skills_before, skills)
 
     def action_lessons(self) -> None:
