@@ -97,7 +97,10 @@ def course_skills(lessons: Iterable[Lesson]) -> list[str]:
 
 
 def guess_of(step: Step) -> float:
-    """BKT's guess for this step: a two-way question is right half the time by chance."""
+    """BKT's guess for this step: the chance of a right answer by luck. A choice among n
+    options with k right is k/n; a two-way answer (ok/error, True/False) 1/2; at most 1/2."""
+    if step.kind == "choose":
+        return min(TWO_WAY_GUESS, len(step.target.correct) / len(step.target.options))
     two_way = step.kind == "run" or (
         step.kind == "predict" and str(step.target).endswith((".requires_grad", ".is_leaf"))
     )

@@ -66,6 +66,22 @@ def test_two_way_questions_have_a_guess_of_one_half():
     assert guess_of(accumulate.steps[4]) == TWO_WAY_GUESS  # run, ask: outcome
     assert guess_of(accumulate.steps[1]) == DEFAULT.guess  # predict x.grad: a number
     assert guess_of(lesson("chain").steps[3]) == DEFAULT.guess
+    text = """
+    format: 1
+    id: pick
+    title: Pick
+    inputs: {x: {value: 2.0, requires_grad: true}}
+    nodes: {y: x**2}
+    steps:
+      - choose: Which is dy/dx?
+        options:
+          - {text: 2*x, correct: true}
+          - {text: x, feedback: The power rule multiplies by the exponent.}
+          - {text: x**2, feedback: That is y itself.}
+          - {text: "2", feedback: "The exponent goes down by one, not away."}
+    """
+    pick = loads(textwrap.dedent(text).lstrip())
+    assert guess_of(pick.steps[0]) == 0.25  # one right option of four
 
 
 def test_the_model_moves_each_skill_of_an_observation():
