@@ -1,8 +1,7 @@
 """Practice: Enter on an answered item -> the next item on screen, over 100 items.
 
 The real app runs headless at 80x24 on the bundled course with every lesson
-finished. A lesson that names no skill is given one (its own id) in a copy, so
-every step of the course can come up. Each item is revealed (untimed), then
+finished (its steps' skills as the course names or implies them). Each item is revealed (untimed), then
 Enter is handed to the app's driver as a terminal would and the clock stops
 when the step title shows the next item. The time includes choosing the item,
 a new LessonSession on a fresh variant, torch's truths for it, a predict or
@@ -12,7 +11,6 @@ run step's live state, and drawing. Target (an absolute bar): p99 <= 100 ms.
 from __future__ import annotations
 
 import asyncio
-import re
 import statistics
 import sys
 import tempfile
@@ -31,17 +29,6 @@ from autograd_tutor.ui.screens.practice import PracticeScreen  # noqa: E402
 
 ITEMS = 100
 BUNDLED = Path(__file__).parent.parent / "autograd_tutor" / "lessons"
-
-
-def course(directory: Path) -> Path:
-    """The bundled course, each lesson naming at least one skill."""
-    for file in sorted(BUNDLED.glob("*.yaml")):
-        text = file.read_text(encoding="utf-8")
-        if not re.search(r"^\s*-?\s*skills:", text, re.MULTILINE):
-            lesson_id = re.search(r"^id:\s*(\S+)", text, re.MULTILINE).group(1)
-            text = text.replace(f"id: {lesson_id}\n", f"id: {lesson_id}\nskills: [{lesson_id}]\n", 1)
-        (directory / file.name).write_text(text, encoding="utf-8")
-    return directory
 
 
 def finish(lessons, store: ProgressStore) -> None:
@@ -94,8 +81,8 @@ async def measure(data_dir: Path, lessons_dir: Path) -> tuple[list[float], int]:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as data_dir, tempfile.TemporaryDirectory() as lessons_dir:
-        times, kinds = asyncio.run(measure(Path(data_dir), course(Path(lessons_dir))))
+    with tempfile.TemporaryDirectory() as data_dir:
+        times, kinds = asyncio.run(measure(Path(data_dir), BUNDLED))
     ms = sorted(t * 1000 for t in times)
     p50, p99 = statistics.median(ms), ms[int(len(ms) * 0.99) - 1]
     verdict = "ok" if p99 <= 100 else "OVER"
