@@ -143,7 +143,10 @@ def new_observations(lesson: Lesson, stored: dict | None, state: dict) -> list[O
 
 
 def _same_play(stored: Any, state: dict) -> bool:
-    return isinstance(stored, dict) and all(stored.get(k) == state.get(k) for k in ("lesson", "variant", "round"))
+    """The same lesson, variant and round (states saved before variants had neither: 0)."""
+    if not isinstance(stored, dict) or stored.get("lesson") != state.get("lesson"):
+        return False
+    return all(stored.get(k, 0) == state.get(k, 0) for k in ("variant", "round"))
 
 
 def _by_identity(state: dict) -> dict[str, Any]:

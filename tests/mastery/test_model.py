@@ -142,6 +142,15 @@ def test_another_play_of_the_lesson_counts_anew():
     assert len(new_observations(chain, played, session.to_state())) == 1
 
 
+def test_a_state_saved_before_variants_is_the_same_play():
+    chain = lesson("chain")
+    session = LessonSession(chain, variant=0)
+    session.submit("x**2")
+    state = session.to_state()
+    old = {k: v for k, v in state.items() if k not in ("variant", "round")}
+    assert new_observations(chain, old, state) == []
+
+
 def test_steps_are_matched_by_identity_not_position():
     chain = lesson("chain")
     session = LessonSession(chain, variant=0)
