@@ -169,10 +169,14 @@ class Practice:
 
     # --- choosing ---------------------------------------------------------------------------------
 
-    def _choose(self) -> tuple[str, Candidate]:
+    def ranked(self) -> list[str]:
+        """The pool's skills in the order they get the next item: need / (1 + items had)."""
         given = Counter(item.skill for item in self.items)
         order = {s: i for i, s in enumerate(self.skills)}
-        ranked = sorted(order, key=lambda s: (-need(self.model.get(s), self.now) / (1 + given[s]), order[s]))
+        return sorted(order, key=lambda s: (-need(self.model.get(s), self.now) / (1 + given[s]), order[s]))
+
+    def _choose(self) -> tuple[str, Candidate]:
+        ranked = self.ranked()
         last = self.items[-1].lesson.id if self.items else None
         for skill in ranked:  # the neediest skill with a step in another lesson than the last item's
             options = [c for c in self.pool if skill in c.skills and c.lesson.id != last]

@@ -60,7 +60,7 @@ def test_practice_from_the_catalogue_weakest_skill_first_on_new_numbers(data_dir
     async def scenario(pilot):
         assert isinstance(app.screen, CatalogueScreen)
         course = text_of(app, "#course")
-        assert "Course: 3/3 done" in course and "weakest chain-rule 19%" in course
+        assert "Course: 3/3 done" in course and "practise chain-rule (19%)" in course
         await pilot.press("ctrl+t")
         await wait_until(pilot, lambda: isinstance(app.screen, PracticeScreen))
         screen = app.screen

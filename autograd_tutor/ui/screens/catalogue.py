@@ -89,7 +89,7 @@ class CatalogueScreen(Screen):
         done = sum(p.finished for lesson_id, p in progress.items() if any(x.id == lesson_id for x in lessons))
         text = f"Course: {done}/{len(lessons)} done"
         practice = self.app.store.start_practice(lessons)
-        skills = skills_line(self.app.store.mastery(), lessons, practice.skills)
+        skills = skills_line(self.app.store.mastery(), lessons, practice)
         self.query_one("#course", Static).update(text + (f" · {skills}" if skills else ""))
 
     @property

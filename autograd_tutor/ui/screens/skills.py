@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from ...lesson.skills import skills_file
 from ...mastery.model import LearnerModel, bar, course_skills
+from ...mastery.practice import Practice
 from ..widgets.title import TitleBar
 
 PRACTICE_KEY = "ctrl+t"
@@ -28,21 +29,16 @@ def descriptions(lessons) -> dict[str, str]:
     return found
 
 
-def weakest(model: LearnerModel, practisable: list[str]) -> str | None:
-    """The skill practice starts with: the least known of those it can draw on."""
-    return min(practisable, key=lambda s: model.known(s), default=None)
-
-
-def skills_line(model: LearnerModel, lessons, practisable: list[str]) -> str:
-    """One line for the catalogue: `Skills: 2/9 mastered, weakest chain-rule 19% (^o)`."""
+def skills_line(model: LearnerModel, lessons, practice: Practice) -> str:
+    """One line for the catalogue: `Skills: 2/9 mastered, practise chain-rule (19%) (^o)`."""
     skills = course_skills(lessons)
     if not skills:
         return ""
     mastered = sum(model.get(s).mastered for s in skills)
     text = f"Skills: {mastered}/{len(skills)} mastered"
-    low = weakest(model, practisable)
-    if low is not None:
-        text += f", weakest {low} {model.known(low):.0%}"
+    first = next(iter(practice.ranked()), None)
+    if first is not None:
+        text += f", practise {first} ({model.known(first):.0%})"
     return text + f" ({SKILLS_KEY.replace('ctrl+', '^')})"
 
 
@@ -64,8 +60,7 @@ class SkillsScreen(Screen):
         store, lessons = self.app.store, self.app.lessons
         self.descriptions = descriptions(lessons)
         model = store.mastery()
-        practisable = store.start_practice(lessons).skills
-        low = weakest(model, practisable)
+        low = next(iter(store.start_practice(lessons).ranked()), None)  # the skill practice starts with
         table = self.query_one(DataTable)
         table.add_columns("Skill", "Mastery", "Right first try", "")
         for skill in course_skills(lessons):
