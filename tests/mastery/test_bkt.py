@@ -57,3 +57,16 @@ def test_the_chance_of_a_right_answer():
 def test_the_estimate_stays_a_probability(correct):
     for known in (0.0, 1e-9, 0.5, 1 - 1e-9, 1.0):
         assert 0.0 <= update(known, correct, P) <= 1.0
+
+
+def test_the_worked_numbers_in_the_docs():
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent.parent / "docs" / "mastery.md").read_text(encoding="utf-8")
+    shown = {line.split(":")[0].strip("- "): line.rsplit("**", 2)[-2] for line in text.splitlines() if "→ **" in line}
+    assert shown == {
+        "right": f"{update(0.3, True, P):.4f}",
+        "wrong": f"{update(0.3, False, P):.4f}",
+        "right on a two-way step": f"{update(0.3, True, Params(0.3, 0.15, 0.1, 0.5)):.4f}",
+        "three right first tries in a row": f"{update(update(update(0.3, True, P), True, P), True, P):.4f}",
+    }
