@@ -5,37 +5,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from .lesson.loader import Lesson
 from .lesson.model import answer_text
+from .lesson.source import SourceError, read_file
 from .session import LessonSession
 
 
 def read_answers(path: str | Path, steps: int) -> list[str | None]:
-    """The answers file: a YAML list with one entry per step."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as err:
-        raise ValueError(f"cannot read: {err.strerror or err}") from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ValueError(f"{where}not valid YAML") from None
+    """The answers file: a YAML list with one entry per step, read with the same
+    bounds as a lesson. Raises SourceError with the problem and its place."""
+    source = read_file(path)
+    data = source.data
     if not isinstance(data, list):
-        raise ValueError("expected a YAML list with one answer per step")
+        raise SourceError(source.at((), "expected a YAML list with one answer per step"))
     if len(data) != steps:
-        raise ValueError(f"{len(data)} answers for a lesson of {steps} steps (one entry per step, null to skip)")
-    return [_text(entry, i) for i, entry in enumerate(data)]
-
-
-def _text(entry: object, index: int) -> str | None:
-    if entry is None:
-        return None
-    try:
-        return answer_text(entry)
-    except ValueError as err:
-        raise ValueError(f"answer {index}: {err}") from None
+        message = f"{len(data)} answers for a lesson of {steps} steps (one entry per step, null to skip)"
+        raise SourceError(source.at((), message))
+    answers = []
+    for i, entry in enumerate(data):
+        try:
+            answers.append(None if entry is None else answer_text(entry))
+        except ValueError:
+            raise SourceError(source.at((i,), f"answer {i}: expected text, a number or a list")) from None
+    return answers
 
 
 def play(lesson: Lesson, answers: list[str | None], variant: int = 0) -> dict:

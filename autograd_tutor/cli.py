@@ -11,8 +11,8 @@ from . import __version__
 
 EXAMPLES = {
     "check": """examples:
-  autograd-tutor check lessons/02-chain-rule.yaml --answers answers.yaml
-  autograd-tutor check lessons/02-chain-rule.yaml --answers answers.yaml --json
+  autograd-tutor check lessons/03-chain-rule.yaml --answers answers.yaml
+  autograd-tutor check lessons/03-chain-rule.yaml --answers answers.yaml --json
 
 answers.yaml is a YAML list, one entry per step (null for a step that takes no answer):
   - "16"
@@ -30,15 +30,18 @@ exit status: 0 no errors (warnings allowed), 1 at least one error""",
 STEP is the step's index as `steps` lists it (from 0); each answer is judged as
 the app would judge it there, and printed with its verdict, diagnosis and feedback""",
     "steps": """examples:
-  autograd-tutor steps lessons/02-chain-rule.yaml
-  autograd-tutor steps lessons/02-chain-rule.yaml --json""",
+  autograd-tutor steps lessons/03-chain-rule.yaml
+  autograd-tutor steps lessons/03-chain-rule.yaml --json""",
     "schema": """examples:
   autograd-tutor schema > lesson.schema.json""",
     "new": """examples:
   autograd-tutor new my-course/01-exp-chain.yaml
   autograd-tutor new my-course/02-neuron.yaml --template neuron
   autograd-tutor new my-course/03-grad.yaml --template behaviour
-the id comes from the file name; the lesson validates as it is, ready to edit""",
+  autograd-tutor new my-course/04-mean.yaml --template vector-mean    (an example of the gallery)
+  autograd-tutor new --list
+the id comes from the file name; the lesson validates as it is, ready to edit.
+The first lesson of a directory also gets lesson.schema.json, for editors.""",
     "preview": """examples:
   autograd-tutor preview my-course/01-exp-chain.yaml
   autograd-tutor preview lesson.yaml --poll      on a network file system
@@ -152,8 +155,9 @@ def _command(argv: list[str]) -> int:
     p.add_argument("--json", action="store_true", help="print a JSON list")
     command("schema", "print the JSON Schema of the lesson format")
     p = command("new", "write a new lesson from a template (valid as it is)")
-    p.add_argument("path", type=Path, help="the new lesson file")
-    p.add_argument("--template", choices=("chain", "neuron", "behaviour"), default="chain")
+    p.add_argument("path", type=Path, nargs="?", help="the new lesson file")
+    p.add_argument("--template", default="chain", metavar="NAME", help="a template or an example (default: chain)")
+    p.add_argument("--list", action="store_true", help="name the templates and the gallery's examples")
     p = command("preview", "open a lesson in the app and reload it on every save")
     p.add_argument("lesson", type=Path, help="a lesson file")
     p.add_argument("--poll", action="store_true", help="poll for changes (network file systems)")
@@ -207,18 +211,14 @@ def _load_or_report(path: str):
 def _validate(args: argparse.Namespace) -> int:
     from .validate import validate
 
-    missing = [p for p in args.paths if not Path(p).exists()]
-    if missing:
-        for p in missing:
-            print(f"{p}: error: no such file or directory", file=sys.stderr)
-        return 1
     problems = validate(args.paths)
     if args.format == "json":
         print(json.dumps([p.as_dict() for p in problems], indent=2))
     elif args.format == "github":
         for p in problems:
             message = p.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-            print(f"::{p.severity} file={p.file},line={p.line},col={p.col}::{message}")
+            where = f"file={p.file},line={p.line},col={p.col}" if p.line else f"file={p.file}"
+            print(f"::{p.severity} {where}::{message}")
     else:
         for problem in problems:
             print(problem)
@@ -241,6 +241,7 @@ def _steps(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from .check import play, read_answers
+    from .lesson.source import SourceError
     from .validate import check_lesson
 
     lesson = _load_or_report(args.lesson)
@@ -253,8 +254,8 @@ def _check(args: argparse.Namespace) -> int:
         return 2
     try:
         answers = read_answers(args.answers, len(lesson.steps))
-    except ValueError as err:
-        print(f"{args.answers}: error: {err}", file=sys.stderr)
+    except SourceError as err:
+        print(err.problem, file=sys.stderr)
         return 2
     if args.variant < 0:
         print(f"autograd-tutor check: --variant must be 0 or more, not {args.variant}", file=sys.stderr)
@@ -323,16 +324,28 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
-
 def _new(args: argparse.Namespace) -> int:
-    from .templates import write
+    from .templates import available, write
 
+    if args.list:
+        found = available()
+        width = max(len(t.name) for t in found)
+        for kind, heading in (("template", "templates"), ("example", "examples (docs/examples/)")):
+            print(f"{heading}:")
+            for t in found:
+                if t.kind == kind:
+                    print(f"  {t.name:<{width}}  {t.title}")
+        return 0
+    if args.path is None:
+        print("autograd-tutor new: give the new lesson's file (or --list)", file=sys.stderr)
+        return 2
     try:
-        path = write(args.path, args.template)
-    except (FileExistsError, OSError) as err:
+        path, source, schema = write(args.path, args.template)
+    except (FileExistsError, LookupError, OSError) as err:
         print(f"autograd-tutor new: {err}", file=sys.stderr)
         return 1
-    print(f"wrote {path} (template {args.template}); next: autograd-tutor preview {path}")
+    also = f" and {schema} (for editors)" if schema else ""
+    print(f"wrote {path} ({source.kind} {source.name}){also}; next: autograd-tutor preview {path}")
     return 0
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .lesson.loader import Lesson
+from .lesson.loader import Lesson, unloaded
+from .lesson.problems import Problem
 from .progress import ProgressStore
 from .session import LessonSession
 
@@ -21,35 +22,76 @@ class PlainTutor:
         store: ProgressStore,
         read: Callable[[str], str] = input,
         write: Callable[[str], None] = print,
+        problems: list[Problem] = (),
     ):
         self.lessons = lessons
         self.store = store
         self.read = read
         self.write = write
+        self.problems = list(problems)  # from loading the lessons
+        self._broken: dict[str, Problem] | None = None
+
+    @property
+    def broken(self) -> dict[str, Problem]:
+        """Lesson id -> the first error `validate` reports for it (checked once, with torch)."""
+        if self._broken is None:
+            from .validate import lesson_errors
+
+            self.write("Checking the lessons…")
+            self._broken = {lesson.id: errors[0] for lesson in self.lessons if (errors := lesson_errors(lesson))}
+        return self._broken
 
     def run(self, open_lesson: str | None = None) -> None:
         try:
             if open_lesson:
-                self.play(next(lesson for lesson in self.lessons if lesson.id == open_lesson))
+                self.open(next(lesson for lesson in self.lessons if lesson.id == open_lesson))
             while (lesson := self.choose()) is not None:
-                self.play(lesson)
+                self.open(lesson)
         except (EOFError, KeyboardInterrupt):
             self.write("")
         self.write("Bye. Your progress is saved.")
 
+    def open(self, lesson: Lesson) -> None:
+        problem = self.broken.get(lesson.id)
+        if problem is not None:
+            self.write(f"“{lesson.title}” is broken and cannot be played: {problem}")
+            return
+        self.play(lesson)
+
     def choose(self) -> Lesson | None:
+        broken = self.broken
         progress = self.store.summary()
         self.write("Lessons:")
         for number, lesson in enumerate(self.lessons, 1):
             done = progress.get(lesson.id)
-            self.write(f"  {number:2}. {lesson.title} ({done.describe() if done else 'not started'})")
+            state = "broken" if lesson.id in broken else done.describe() if done else "not started"
+            self.write(f"  {number:2}. {lesson.title} ({state})")
+        self.write_skipped()
         while True:
             choice = self.read("Lesson number (q to quit): ").strip().lower()
             if choice in ("q", ":q", ":quit", "quit"):
                 return None
             if choice.isdigit() and 1 <= int(choice) <= len(self.lessons):
-                return self.lessons[int(choice) - 1]
-            self.write(f"Type a number from 1 to {len(self.lessons)}, or q.")
+                lesson = self.lessons[int(choice) - 1]
+                if lesson.id not in broken:
+                    return lesson
+                self.write(f"Lesson {choice} is broken: {broken[lesson.id]}")
+            else:
+                self.write(f"Type a number from 1 to {len(self.lessons)}, or q.")
+
+    def write_skipped(self) -> None:
+        """The lessons that are broken, and the files that hold no lesson, with their first problem."""
+        skipped = unloaded(self.lessons, self.problems)
+        broken = [self.broken[lesson.id] for lesson in self.lessons if lesson.id in self.broken]
+        if broken:
+            self.write("Broken (autograd-tutor validate lists every problem):")
+            for problem in broken:
+                self.write(f"  {problem}")
+        if skipped:
+            files = "1 file that does" if len(skipped) == 1 else f"{len(skipped)} files that do"
+            self.write(f"Skipped {files} not load:")
+            for problem in skipped.values():
+                self.write(f"  {problem}")
 
     def play(self, lesson: Lesson) -> None:
         session = LessonSession(lesson, self.store.load(lesson.id), seed=self.store.seed)

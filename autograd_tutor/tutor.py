@@ -7,10 +7,8 @@ import getpass
 import sys
 from pathlib import Path
 
-from .lesson.loader import library
+from .lesson.loader import BUNDLED, library
 from .progress import ProgressStore, default_data_dir
-
-BUNDLED = Path(__file__).parent / "lessons"
 
 
 def default_student() -> str:
@@ -48,7 +46,7 @@ def run(
         if plain:
             from .plain import PlainTutor
 
-            PlainTutor(lessons, store).run(open_lesson)
+            PlainTutor(lessons, store, problems=problems).run(open_lesson)
         else:
             from .ui.app import TutorApp
 

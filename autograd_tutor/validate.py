@@ -6,6 +6,7 @@ place in the file. A lesson with `variants: true` is played on variants 0 to
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -15,23 +16,39 @@ from .expr.display import format_value
 from .expr.evaluate import EvalError, evaluate, is_finite
 from .expr.parser import ParseError
 from .grade.grader import MathQuestion
-from .lesson.loader import Lesson, library
+from .lesson.loader import Lesson, library, tensor_values
 from .lesson.problems import Problem
 from .session import LessonSession
 from .variants import COUNT
 
 
 def validate(paths: list[str | Path]) -> list[Problem]:
+    """Every problem of the lessons under `paths`: file by file, each file's in line order."""
     lessons, problems = library(paths)
     for lesson in lessons:
         problems += check_lesson(lesson)
-    return problems
+    files = list(dict.fromkeys(p.file for p in problems))
+    return sorted(problems, key=lambda p: (files.index(p.file), p.line, p.col))
+
+
+_errors: weakref.WeakKeyDictionary[Lesson, tuple[Problem, ...]] = weakref.WeakKeyDictionary()
+
+
+def lesson_errors(lesson: Lesson) -> tuple[Problem, ...]:
+    """The errors `validate` reports for a loaded lesson, computed once per lesson:
+    the app asks from its warm-up thread, and a lab's forked sessions inherit what
+    the warm parent computed. No lock (a lock held at a fork would stay held in the
+    child); two threads asking at once at worst both compute it."""
+    errors = _errors.get(lesson)
+    if errors is None:
+        errors = _errors[lesson] = tuple(p for p in check_lesson(lesson) if p.severity == "error")
+    return errors
 
 
 def check_lesson(lesson: Lesson) -> list[Problem]:
     """Play the lesson (each of its variants), judging each model answer and each
     listed mistake, then run its tests."""
-    problems = _check_variant(lesson, 0)
+    problems = _overflows(lesson) or _check_variant(lesson, 0)
     if problems:
         return problems
     problems += _run_tests(lesson)
@@ -43,6 +60,22 @@ def check_lesson(lesson: Lesson) -> list[Problem]:
                 if place not in reported:
                     reported.add(place)
                     problems.append(problem)
+    return problems
+
+
+def _overflows(lesson: Lesson) -> list[Problem]:
+    """Values that torch stores as inf in the lesson's dtype (1e300 in float32), at their place."""
+    from .engine.torch_import import dtype, torch
+
+    t, dt = torch(), dtype(lesson.spec.dtype)
+    problems = []
+    for path, value in tensor_values(lesson.spec).items():
+        numbers = np.asarray(value, dtype=float).ravel()
+        stored = t.tensor(numbers, dtype=dt)
+        if not bool(t.isfinite(stored).all()):
+            big = numbers[int((~t.isfinite(stored)).nonzero()[0])]
+            message = f"{big:g} is too large for {lesson.spec.dtype}: torch stores it as inf; choose a smaller value"
+            problems.append(lesson.source.at(path, message))
     return problems
 
 

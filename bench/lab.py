@@ -57,8 +57,7 @@ class ExecSpawner:
         self.loop = None
 
     def wait_ready(self) -> None:
-        from autograd_tutor.lesson.loader import library
-        from autograd_tutor.tutor import BUNDLED
+        from autograd_tutor.lesson.loader import BUNDLED, library
 
         self.lessons = len(library([BUNDLED])[0])
 
@@ -125,7 +124,7 @@ class ExecSpawner:
 
 def naive_server(port: int, data_dir: str) -> int:
     from autograd_tutor.lab.server import ServeOptions, serve
-    from autograd_tutor.tutor import BUNDLED
+    from autograd_tutor.lesson.loader import BUNDLED
 
     options = ServeOptions("127.0.0.1", port, Path(data_dir), (str(BUNDLED),), open=True, idle_timeout=0)
     return serve(options, spawner=ExecSpawner(data_dir))

@@ -159,7 +159,7 @@ def test_validate_judges_the_model_answer_and_lesson_tests():
             "not in mistakes",
             14,
         ),
-        ('  - choose: "Why?"\n    options: [{text: a, correct: right}, {text: b, feedback: f}]\n', "boolean", 13),
+        ('  - choose: "Why?"\n    options: [{text: a, correct: right}, {text: b, feedback: f}]\n', "true or false", 13),
     ],
 )
 def test_badly_written_choose_steps_are_located_errors(step, message, line):

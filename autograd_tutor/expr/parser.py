@@ -149,10 +149,17 @@ def _screen(text: str, answer: bool) -> None:
                 raise ParseError(_not_a_function(prev[1], text, prev[2]), prev[2])
             if kind == "name" and keyword.iskeyword(tok) and tok not in ("None", "True", "False"):
                 raise ParseError(f"{tok!r} is not allowed", pos)
-            if prev is not None and _operand_end(prev) and _operand_start(kind, tok):
+            around = opens[:-1] if tok in "([" else opens  # the brackets this token is inside
+            in_list = bool(around) and text[around[-1]] == "["
+            if prev is not None and _operand_end(prev) and (_operand_start(kind, tok) or in_list and tok == "["):
                 before, after = prev[1], "(...)" if tok == "(" else tok
-                if opens and text[opens[-1]] == "[" and prev[0] == "num" and kind == "num":
-                    raise ParseError(f"separate the entries of a list with commas: [{before}, {after}, ...]", pos)
+                if in_list:
+                    entries = (
+                        f"[{before}, {after}, ...]"
+                        if prev[0] in ("num", "name") and kind in ("num", "name")
+                        else "[a, b]"
+                    )
+                    raise ParseError(f"separate the entries of a list with commas: {entries}", pos)
                 raise ParseError(f"missing operator between {before!r} and {tok!r} (write {before}*{after})", pos)
             prev = (kind, tok, pos)
         pos = m.end()
@@ -294,6 +301,10 @@ class _Translator:
         op = ops.get(type(node.op))
         if op is None:
             raise self.fail("that operator is not allowed (use + - * / ** @)", node)
+        if op == "**" and isinstance(node.left, pyast.Name) and node.left.id == "e" and "e" not in self.known:
+            power = pyast.unparse(node.right).replace(" ", "")
+            written = power if isinstance(node.right, pyast.Name | pyast.Constant) else f"({power})"
+            raise self.fail(f"write exp(1) for the number e, and exp({power}) for e^{written}", node)
         left, right = self.expr(node.left), self.expr(node.right)
         if op == "**" and not names(right):
             from .evaluate import EvalError, evaluate
@@ -326,7 +337,8 @@ class _Translator:
                 from .evaluate import EvalError, evaluate
 
                 try:
-                    dim = float(evaluate(arg, {}))
+                    value = evaluate(arg, {})
+                    dim = float(value) if value.ndim == 0 else math.nan  # a list is no dim
                 except EvalError:
                     dim = math.nan
                 if not dim.is_integer():

@@ -88,7 +88,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.idle_timeout < 0:
         print("autograd-tutor serve: --idle-timeout must be 0 (never) or more", file=sys.stderr)
         return 2
-    from ..tutor import BUNDLED
+    from ..lesson.loader import BUNDLED
     from .server import ServeOptions, serve
 
     lessons = tuple(str(Path(p).resolve()) for p in args.lessons or [BUNDLED])

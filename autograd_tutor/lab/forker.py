@@ -274,6 +274,7 @@ def _warm(options: Options) -> tuple[list, list]:
     from ..engine.torch_import import torch
     from ..expr.symbolic import _sympy
     from ..lesson.loader import library
+    from ..validate import lesson_errors
 
     torch()
     _sympy()
@@ -282,6 +283,8 @@ def _warm(options: Options) -> tuple[list, list]:
     from ..ui.app import TutorApp  # noqa: F401
 
     lessons, problems = library(list(options.lessons))
+    for lesson in lessons:  # validate's checks, once for every session: the catalogue lists a failing lesson as broken
+        lesson_errors(lesson)
     if lessons and options.rehearse:
         try:
             _rehearse(lessons, problems)

@@ -14,6 +14,7 @@ from ..expr.display import to_text
 from ..expr.evaluate import shape_text
 from .computation import Computation
 from .model import PROPERTIES, Option, StepSpec
+from .problems import quote
 
 Check = tuple[tuple, str, str]  # (path inside the step, message, "error" | "warning")
 Made = frozenset[str]  # names of tensors that earlier run steps created (autograd_grad's `as`)
@@ -70,7 +71,7 @@ class Forward(Kind):
 
     def check(self, target: str, comp: Computation, made: Made = frozenset()) -> Iterator[Check]:
         if target not in comp.nodes:
-            yield ("forward",), f"forward: {target!r} is not a node (nodes: {_nodes(comp)})", "error"
+            yield ("forward",), f"forward: {quote(target)} is not a node (nodes: {_nodes(comp)})", "error"
 
     def prompt(self, target: str, comp: Computation, ask: bool) -> str:
         expr = _expr(comp, target)
@@ -103,10 +104,14 @@ class _Edge(Kind):
     def check(self, target: tuple[str, str], comp: Computation, made: Made = frozenset()) -> Iterator[Check]:
         of, wrt = target
         if of not in comp.nodes:
-            yield (self.name, 0), f"{self.name}: {of!r} is not a node (nodes: {_nodes(comp)})", "error"
+            yield (self.name, 0), f"{self.name}: {quote(of)} is not a node (nodes: {_nodes(comp)})", "error"
         elif wrt not in comp.args(of):
             args = ", ".join(comp.args(of)) or "none"
-            yield (self.name, 1), f"{self.name}: {wrt!r} is not an argument of {of} (its arguments: {args})", "error"
+            yield (
+                (self.name, 1),
+                f"{self.name}: {quote(wrt)} is not an argument of {of} (its arguments: {args})",
+                "error",
+            )
 
 
 class Local(_Edge):
@@ -144,7 +149,7 @@ class Gradient(Kind):
 
     def check(self, target: str, comp: Computation, made: Made = frozenset()) -> Iterator[Check]:
         if target not in (*comp.inputs, *comp.nodes):
-            yield ("gradient",), f"gradient: {target!r} is not an input or node", "error"
+            yield ("gradient",), f"gradient: {quote(target)} is not an input or node", "error"
         elif target in comp.inputs and not comp.requires_grad[target]:
             yield ("gradient",), f"gradient of {target}, which does not require grad in torch", "warning"
 
@@ -165,9 +170,9 @@ class Run(Kind):
         for j, op in enumerate(target):
             for name, input_only in op.names():
                 if input_only and name not in comp.inputs:
-                    yield ("run", j), f"{op.key}: {name!r} is not an input ({op.key} acts on inputs only)", "error"
+                    yield ("run", j), f"{op.key}: {quote(name)} is not an input ({op.key} acts on inputs only)", "error"
                 elif name not in names:
-                    yield ("run", j), f"{op.key}: {name!r} is not an input or node", "error"
+                    yield ("run", j), f"{op.key}: {quote(name)} is not an input or node", "error"
             if op.key in ("set", "set_data"):
                 for name, value in getattr(op, op.key).items():
                     have, want = _shape(value), comp.shapes.get(name)
@@ -175,7 +180,11 @@ class Run(Kind):
                         yield ("run", j), f"{op.key}: {name} must keep its shape {shape_text(want)}", "error"
             new = op.makes()
             if new is not None and new in (*comp.inputs, *comp.nodes):
-                yield ("run", j), f"{op.key}: {new!r} is already an input or node; name the result otherwise", "error"
+                yield (
+                    ("run", j),
+                    f"{op.key}: {quote(new)} is already an input or node; name the result otherwise",
+                    "error",
+                )
             elif new is not None:
                 names.add(new)
 
@@ -194,9 +203,9 @@ class Predict(Kind):
     def check(self, target: str, comp: Computation, made: Made = frozenset()) -> Iterator[Check]:
         name, dot, prop = target.partition(".")
         if name not in (*comp.inputs, *comp.nodes, *made):
-            yield ("predict",), f"predict: {name!r} is not an input, a node or a tensor made by a run", "error"
+            yield ("predict",), f"predict: {quote(name)} is not an input, a node or a tensor made by a run", "error"
         elif dot and prop not in PROPERTIES:
-            yield ("predict",), f"predict: {prop!r} is not one of {', '.join(PROPERTIES)}", "error"
+            yield ("predict",), f"predict: {quote(prop)} is not one of {', '.join(PROPERTIES)}", "error"
 
     def prompt(self, target: str, comp: Computation, ask: bool) -> str:
         prop = target.partition(".")[2]

@@ -23,16 +23,20 @@ from ..expr.functions import FUNCTIONS
 from ..expr.parser import ParseError, is_answer_word, is_reserved, parse
 from .computation import Computation
 from .model import LessonSpec
-from .problems import LessonInvalid, Problem
+from .ops import Set
+from .problems import LessonInvalid, Problem, quote
+from .schema_problems import schema_problems
 from .skills import SKILLS_FILE, skills_file
-from .source import Source, SourceError, read
+from .source import Source, SourceError, file_text, read
 from .steps import Step, sequence
 from .values import MAX_ELEMENTS, array
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+LESSON_SUFFIXES = (".yaml", ".yml")
+BUNDLED = Path(__file__).parent.parent / "lessons"  # the course that ships with the tutor
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # a lesson is itself: compared and hashed by identity
 class Lesson:
     file: str
     spec: LessonSpec
@@ -59,12 +63,11 @@ class Lesson:
 
 def load(path: str | Path) -> Lesson:
     """Load one lesson file; raises LessonInvalid with every problem found."""
-    file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise LessonInvalid([Problem(file, 1, 1, f"cannot read: {err}")]) from None
-    return loads(text, file)
+        text = file_text(path)
+    except SourceError as err:
+        raise LessonInvalid([err.problem]) from None
+    return loads(text, str(path))
 
 
 def loads(text: str, file: str = "<lesson>") -> Lesson:
@@ -77,7 +80,7 @@ def loads(text: str, file: str = "<lesson>") -> Lesson:
     try:
         spec = LessonSpec.model_validate(source.data)
     except ValidationError as err:
-        raise LessonInvalid(_schema_problems(err, source)) from None
+        raise LessonInvalid(schema_problems(err, source)) from None
     return _Checker(spec, source).lesson()
 
 
@@ -86,13 +89,14 @@ def library(paths: list[str | Path]) -> tuple[list[Lesson], list[Problem]]:
 
     A broken lesson is reported and skipped; the others still load. Ids must be
     unique within a library."""
+    files, problems = scan(paths)
     lessons: list[Lesson] = []
-    problems: list[Problem] = []
     seen: dict[str, Lesson] = {}
-    for directory in dict.fromkeys(Path(p) for p in paths if Path(p).is_dir()):
+    directories = {Path(p).resolve(): Path(p) for p in reversed(paths) if Path(p).is_dir()}  # each once
+    for directory in reversed(directories.values()):
         found = skills_file(directory)
         problems += found.problems if found else ()
-    for file in lesson_files(paths):
+    for file in files:
         try:
             lesson = load(file)
         except LessonInvalid as err:
@@ -101,70 +105,73 @@ def library(paths: list[str | Path]) -> tuple[list[Lesson], list[Problem]]:
         problems += lesson.warnings
         if lesson.id in seen:
             first = seen[lesson.id].file
-            problems.append(lesson.source.at(("id",), f"duplicate lesson id {lesson.id!r} (also in {first})"))
+            problems.append(lesson.source.at(("id",), f"duplicate lesson id {quote(lesson.id)} (also in {first})"))
             continue
         seen[lesson.id] = lesson
         lessons.append(lesson)
     return lessons, problems
 
 
+def unloaded(lessons: list[Lesson], problems: list[Problem]) -> dict[str, Problem]:
+    """The files of a library that hold no loaded lesson, each with its first error
+    (what the app and --plain list as broken; a directory's own problems are not files)."""
+    loaded = {lesson.file for lesson in lessons}
+    first: dict[str, Problem] = {}
+    for problem in problems:
+        if problem.severity == "error" and problem.file not in loaded and not Path(problem.file).is_dir():
+            first.setdefault(problem.file, problem)
+    return first
+
+
 def lesson_files(paths: list[str | Path]) -> list[Path]:
+    """The lesson files under `paths` (directories in file-name order), each once."""
+    return scan(paths)[0]
+
+
+def scan(paths: list[str | Path]) -> tuple[list[Path], list[Problem]]:
+    """The lesson files under `paths`, each once (a file given twice, or inside a
+    directory also given, is one file), and problems for paths that hold none."""
     files: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            files += sorted(
-                f for f in p.iterdir() if f.suffix in (".yaml", ".yml") and f.is_file() and f.name != SKILLS_FILE
-            )
-        else:
-            files.append(p)
-    return files
-
-
-def _schema_problems(err: ValidationError, source: Source) -> list[Problem]:
     problems: list[Problem] = []
-    seen: set[tuple] = set()
-    for e in err.errors():
-        path = _data_path(e["loc"], source.data)
-        extra = e["type"] == "extra_forbidden"
-        missing = e["type"] == "missing"
-        if missing:
-            message = f"missing required field {e['loc'][-1]!r}"
-        elif extra:
-            message = f"unknown field {e['loc'][-1]!r}"
-        else:
-            message = e["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-            if e["type"] == "literal_error" and path == ("format",):
-                message = "format must be 1"
-            elif e["type"] == "string_pattern_mismatch" and path == ("id",):
-                message = "an id uses lowercase letters, digits and '-' (like chain-rule-sin)"
-            where = ".".join(str(p) for p in path)
-            message = f"{where}: {message}" if where else message
-        if (path, extra) in seen:  # one message per place (unions report each member)
+    seen: set[Path] = set()
+    given = {Path(p).resolve() for p in paths}
+    for p in map(Path, paths):
+        if p.resolve() in seen:
             continue
-        seen.add((path, extra))
-        problems.append(source.at(path, message, key=extra))
-    return problems
+        seen.add(p.resolve())
+        if not p.exists() and not p.is_symlink():
+            problems.append(Problem(str(p), 0, 0, "no such file or directory"))
+        elif not p.is_dir():
+            files.append(p)
+        else:
+            try:
+                entries = sorted(p.iterdir())
+            except OSError as err:
+                problems.append(Problem(str(p), 0, 0, f"cannot read: {err.strerror or err}"))
+                continue
+            found = [f for f in entries if _lesson_like(f)]
+            for sub in entries:
+                if sub.resolve() not in given and not sub.name.startswith(".") and _holds_lessons(sub):
+                    message = "subdirectory not read: lessons are read from the directory itself; give it as a path"
+                    problems.append(Problem(str(sub), 0, 0, message, "warning"))
+            if not found:
+                problems.append(Problem(str(p), 0, 0, "no lesson files (*.yaml) in this directory"))
+            for f in found:
+                if f.resolve() not in seen:
+                    seen.add(f.resolve())
+                    files.append(f)
+    return files, problems
 
 
-def _data_path(loc: tuple, data: object) -> tuple:
-    """The part of a pydantic location that indexes into the data (drops union tags)."""
-    path: list = []
-    for part in loc:
-        if (
-            isinstance(data, dict)
-            and part in data
-            or isinstance(data, list)
-            and isinstance(part, int)
-            and part < len(data)
-        ):
-            data = data[part]
-        elif isinstance(data, dict) and isinstance(part, str) and part not in ("float", "int", "str"):
-            path.append(part)  # a missing or extra key
-            break
-        else:
-            continue
-        path.append(part)
-    return tuple(path)
+def _lesson_like(path: Path) -> bool:
+    return path.suffix in LESSON_SUFFIXES and path.name != SKILLS_FILE and not path.is_dir()
+
+
+def _holds_lessons(path: Path) -> bool:
+    try:
+        return path.is_dir() and any(map(_lesson_like, path.iterdir()))
+    except OSError:
+        return False
 
 
 class _Checker:
@@ -193,7 +200,7 @@ class _Checker:
         output = spec.output or list(spec.nodes)[-1]
         grad_output = None
         if output not in spec.nodes:
-            self.error(("output",), f"output {output!r} is not a node (nodes: {', '.join(spec.nodes)})")
+            self.error(("output",), f"output {quote(output)} is not a node (nodes: {', '.join(spec.nodes)})")
         elif output in values:
             grad_output = self.check_output(output, values[output])
         if self.problems:
@@ -210,6 +217,7 @@ class _Checker:
             domains,
             inputs,
         )
+        self.check_unused(comp)
         steps = sequence(spec, comp)
         made: set[str] = set()  # tensors created by run steps so far (autograd_grad's `as`)
         for step in steps:
@@ -222,21 +230,35 @@ class _Checker:
             raise LessonInvalid(self.problems)
         return Lesson(self.source.file, spec, comp, steps, self.source, tuple(self.warnings))
 
+    def check_unused(self, comp: Computation) -> None:
+        reached, stack = set(), [comp.output]
+        while stack:
+            name = stack.pop()
+            if name in comp.nodes and name not in reached:
+                reached.add(name)
+                stack.extend(comp.args(name))
+        for name in comp.nodes:
+            if name not in reached:
+                message = f"{name} does not lead to the output {comp.output}: no gradient flows through it"
+                self.warn(("nodes", name), message + "; use it or remove it", key=True)
+
     def check_names(self) -> None:
         for section in ("inputs", "nodes"):
             for name in getattr(self.spec, section):
                 if not _NAME.fullmatch(name):
-                    self.error((section, name), f"{name!r} is not a name (letters, digits, _)", key=True)
+                    self.error((section, name), f"{quote(name)} is not a name (letters, digits, _)", key=True)
                 elif is_reserved(name):
-                    self.error((section, name), f"{name!r} is reserved (a function, pi or a Python word)", key=True)
+                    self.error(
+                        (section, name), f"{quote(name)} is reserved (a function, pi or a Python word)", key=True
+                    )
                 elif is_answer_word(name):
-                    message = f"in predict and run answers {name!r} means the word, not this tensor; rename it"
+                    message = f"in predict and run answers {quote(name)} means the word, not this tensor; rename it"
                     self.warn((section, name), message, key=True)
                 elif name.startswith("grad_") and name[5:] in self.spec.nodes:
-                    message = f"in backprop answers {name!r} means the gradient flowing into {name[5:]}; rename it"
+                    message = f"in backprop answers {quote(name)} means the gradient flowing into {name[5:]}; rename it"
                     self.warn((section, name), message, key=True)
         for name in set(self.spec.inputs) & set(self.spec.nodes):
-            self.error(("nodes", name), f"{name!r} is both an input and a node", key=True)
+            self.error(("nodes", name), f"{quote(name)} is both an input and a node", key=True)
 
     def parse_nodes(self) -> dict[str, Expr]:
         known = list(self.spec.inputs)
@@ -246,7 +268,8 @@ class _Checker:
             try:
                 exprs[name] = parse(text, known, later=order[i + 1 :] + [name])
             except ParseError as err:
-                message = f"{name!r} cannot use itself" if f"{name!r} is defined later" in err.message else err.message
+                itself = f"{name!r} is defined later" in err.message  # the parser's words
+                message = f"{quote(name)} cannot use itself" if itself else err.message
                 self.error(("nodes", name), message, offset=err.col)
             known.append(name)
         return exprs
@@ -258,7 +281,9 @@ class _Checker:
             for e in _target_calls(expr):
                 name = e.args[-1].id
                 if name not in inputs:
-                    self.error(("nodes", node), f"{e.func}'s target {name!r} must be an input holding class indices")
+                    self.error(
+                        ("nodes", node), f"{e.func}'s target {quote(name)} must be an input holding class indices"
+                    )
                 elif not np.all(inputs[name] == np.round(inputs[name])) or np.any(inputs[name] < 0):
                     self.error(("inputs", name), f"{name} holds class indices: whole numbers from 0")
                 elif self.spec.inputs[name].requires_grad:
@@ -311,7 +336,7 @@ class _Checker:
             if value.ndim:
                 self.error(
                     ("output",),
-                    f"output {output!r} is a vector of shape {shape_text(value.shape)}; backward() needs a scalar:"
+                    f"output {quote(output)} is a vector of shape {shape_text(value.shape)}; backward() needs a scalar:"
                     " use sum() or mean(), or give grad_output (a value of the output's shape)",
                 )
             return None
@@ -374,3 +399,15 @@ def _only_as_target(expr: Expr, name: str) -> bool:
     """Whether `name` appears in `expr` only as a target argument."""
     as_target = sum(call.args[-1].id == name for call in _target_calls(expr))
     return as_target == sum(isinstance(e, Name) and e.id == name for e in walk(expr))
+
+
+def tensor_values(spec: LessonSpec) -> dict[tuple, float | list]:
+    """Every value the lesson makes a tensor of, by its path: inputs, grad_output and `set` operations."""
+    values: dict[tuple, float | list] = {("inputs", n, "value"): i.value for n, i in spec.inputs.items()}
+    if spec.grad_output is not None:
+        values[("grad_output",)] = spec.grad_output
+    for i, step in enumerate(spec.steps or ()):
+        for j, op in enumerate(step.run or ()):
+            if isinstance(op, Set):
+                values |= {("steps", i, "run", j, "set", n): v for n, v in op.set.items()}
+    return values

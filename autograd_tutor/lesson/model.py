@@ -9,11 +9,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from .ops import Op, op_schema, parse_op
-from .values import NAME_PATTERN, Name, TensorValue, number, tensor_value, yaml_float  # noqa: F401 - re-exported
+from .problems import quote
+from .values import NAME_PATTERN, Name, TensorValue, number, tensor_value  # noqa: F401 - re-exported
 
 PROPERTIES = ("grad", "requires_grad", "is_leaf", "grad_fn", "_version")
 DEFAULT_TOLERANCE = {"float16": (1e-2, 1e-3), "float32": (5e-3, 5e-5), "float64": (5e-3, 5e-5)}
 STEP_KINDS = ("forward", "local", "gradient", "backprop", "run", "predict", "choose")  # the kind keys (plus explain)
+_ONLY_NAMES = {"additionalProperties": False}  # for editors: a key that is not a name (`α:`) is refused
 
 
 def answer_text(value: Any) -> str:
@@ -26,7 +28,7 @@ def answer_text(value: Any) -> str:
         return "[" + ", ".join(answer_text(v) for v in value) + "]"
     if isinstance(value, str):
         return value
-    raise ValueError(f"expected an answer (text, a number or a list), got {value!r}")
+    raise ValueError(f"expected an answer (text, a number or a list), got {quote(value)}")
 
 
 AnswerText = Annotated[str, BeforeValidator(answer_text, json_schema_input_type=str | float | bool | list)]
@@ -59,7 +61,7 @@ def _sample(raw: Any) -> Any:
     """`fixed`, a list of values, or {low, high, step}: one clear message for each."""
     if isinstance(raw, str):
         if raw != "fixed":
-            raise ValueError(f"sample is `fixed`, a list of values or {{low: L, high: H}}, not {raw!r}")
+            raise ValueError(f"sample is `fixed`, a list of values or {{low: L, high: H}}, not {quote(raw)}")
         return raw
     if isinstance(raw, list):
         if not raw:
@@ -186,10 +188,10 @@ class LessonSpec(_Strict):
     dtype: Literal["float16", "float32", "float64"] = "float32"
     tolerance: Tolerance | None = None
     variants: bool = Field(False, description="give each learner their own numbers, and new ones on restart")
-    inputs: dict[Name, Annotated[Input, BeforeValidator(_input, json_schema_input_type=Input | float | list)]] = Field(
-        min_length=1
+    inputs: dict[Name, Annotated[Input, BeforeValidator(_input, json_schema_input_type=Input | TensorValue)]] = Field(
+        min_length=1, json_schema_extra=_ONLY_NAMES
     )
-    nodes: dict[Name, str] = Field(min_length=1)
+    nodes: dict[Name, str] = Field(min_length=1, json_schema_extra=_ONLY_NAMES)
     output: Name | None = None
     grad_output: TensorValue | None = Field(None, description="for a non-scalar output: output.backward(grad_output)")
     steps: list[StepSpec] | None = Field(None, min_length=1, description="omit for the automatic sequence")

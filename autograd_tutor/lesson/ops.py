@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
+from .problems import quote
 from .values import Name, TensorValue, number, tensor_literal
 
 if TYPE_CHECKING:
@@ -313,14 +314,14 @@ def parse_op(raw: Any) -> Op:
         op = OPERATIONS.get(raw)
         if op is None or not op.word:
             usage = f": write {op.usage}" if op else f" (operations: {names})"
-            raise ValueError(f"unknown operation {raw!r}{usage}" if op is None else f"{raw} needs a value{usage}")
+            raise ValueError(f"unknown operation {quote(raw)}{usage}" if op is None else f"{raw} needs a value{usage}")
         return op()
     if not isinstance(raw, dict) or len(raw) != 1:
         raise ValueError("an operation is a word or a mapping with one key, like {zero_grad: x}")
     ((key, _),) = raw.items()
     op = OPERATIONS.get(key)
     if op is None:
-        raise ValueError(f"unknown operation {key!r} (operations: {names})")
+        raise ValueError(f"unknown operation {quote(key)} (operations: {names})")
     try:
         return op.model_validate(raw)
     except ValidationError:

@@ -18,7 +18,7 @@ from typing import Any
 from ..expr.ast import Bin, Call, Expr, Name, walk
 from .computation import Computation
 from .problems import Problem
-from .source import SourceError, read
+from .source import SourceError, read_file
 
 SKILLS_FILE = "skills.yaml"
 SKILL_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
@@ -154,9 +154,7 @@ def skills_file(directory: str | Path) -> SkillsFile | None:
 @cache
 def _read(file: str, stamp: int) -> SkillsFile:
     try:
-        source = read(file, Path(file).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as err:
-        return SkillsFile(file, {}, (Problem(file, 1, 1, f"cannot read: {err}"),))
+        source = read_file(file)  # bounded, as a lesson is
     except SourceError as err:
         return SkillsFile(file, {}, (err.problem,))
     if not isinstance(source.data, dict):

@@ -1,26 +1,55 @@
-"""YAML text -> plain data plus the position of every key and value.
+"""YAML files -> plain data plus the position of every key and value.
 
-Read with PyYAML's safe loader at the node level, so that each problem found
-later (by pydantic or by the lesson checks) can be reported at `line:col`.
-Duplicate keys, which PyYAML would silently accept, are errors here.
+The text is parsed by PyYAML's safe parser into nodes, and the nodes are turned
+into data here, by rules that cannot raise, so that whatever a file holds, each
+problem is reported at `line:col`:
+
+- a plain scalar is null, a boolean, an integer, a number or text as YAML 1.1
+  reads it, except that `1e-3` is a number (as in YAML 1.2 and in editors) and
+  a date stays text (`2001-13-45` is a title, not a bad date);
+- a key is the text as written (`on:` is the name "on", not a boolean);
+- tags (`!!int x`, `!foo`), merge keys (`<<:`), aliases that contain their own
+  anchor, integers longer than MAX_DIGITS and duplicate keys are refused.
+
+Everything is bounded before work: only regular files are read, at most
+MAX_BYTES of them; nesting is at most MAX_DEPTH deep and a file holds at most
+MAX_NODES values (an alias counts as often as it is used).
 """
 
 from __future__ import annotations
 
+import os
+import re
+import stat
 from dataclasses import dataclass, field
+from pathlib import Path as FilePath
 
 import yaml
 
-from .problems import Problem
-
-# libyaml's parser when PyYAML has it (it keeps marks too), else the pure-Python one
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from .problems import Problem, quote
 
 MAX_BYTES = 1_000_000
 MAX_NODES = 20_000
 MAX_DEPTH = 32  # a lesson nests 5 deep; libyaml's composer recurses, so deep input must stop here
+MAX_DIGITS = 100  # of an integer: Python's int() refuses more than 4,300, and a lesson needs a handful
 
 Path = tuple  # of str keys and int indices
+
+_YAML = "tag:yaml.org,2002:"
+_OWN = "autograd-tutor:"  # the tags this reader gives; any other tag was written in the file
+_FLOAT_12 = re.compile(r"[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+")  # 1e-3, 2.5E4
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when PyYAML has it
+    """Resolves untagged nodes to this reader's own tags."""
+
+    def resolve(self, kind, value, implicit):
+        tag = super().resolve(kind, value, implicit).removeprefix(_YAML)
+        if kind is yaml.ScalarNode and implicit[0] and tag == "str" and _FLOAT_12.fullmatch(value):
+            tag = "float"
+        elif tag in ("timestamp", "value"):
+            tag = "str"
+        return _OWN + tag
 
 
 @dataclass
@@ -53,38 +82,80 @@ class SourceError(Exception):
         self.problem = problem
 
 
+def read_file(path: str | FilePath) -> Source:
+    """Read a YAML file: a regular file of at most MAX_BYTES, UTF-8, then `read`."""
+    return read(str(path), file_text(path))
+
+
+def file_text(path: str | FilePath) -> str:
+    file = str(path)
+
+    def fail(message: str, line: int = 0, col: int = 0) -> SourceError:  # no position: the file as a whole
+        return SourceError(Problem(file, line, col, message))
+
+    try:  # O_NONBLOCK: opening a FIFO must not wait for a writer
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as err:
+        raise fail(f"cannot read: {err.strerror or err}") from None
+    with os.fdopen(fd, "rb") as f:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise fail("a directory, not a YAML file")
+        if not stat.S_ISREG(mode):
+            raise fail("not a regular file (a device, a pipe or a socket): give a .yaml file")
+        try:
+            data = f.read(MAX_BYTES + 1)
+        except OSError as err:
+            raise fail(f"cannot read: {err.strerror or err}") from None
+    if len(data) > MAX_BYTES:
+        raise fail(f"file too large (over {MAX_BYTES:,} bytes)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        before = data[: err.start]
+        line = before.count(b"\n") + 1
+        col = len(before[before.rfind(b"\n") + 1 :].decode("utf-8")) + 1
+        message = f"not UTF-8: the byte 0x{data[err.start]:02x} here is not a character; save the file as UTF-8"
+        raise fail(message, line, col) from None
+
+
 def read(file: str, text: str) -> Source:
-    if len(text.encode("utf-8", "replace")) > MAX_BYTES:
-        raise SourceError(Problem(file, 1, 1, f"file too large (over {MAX_BYTES} bytes)"))
+    if len(text) > MAX_BYTES:
+        raise SourceError(Problem(file, 1, 1, f"file too large (over {MAX_BYTES:,} bytes)"))
     _check_depth(file, text)
-    loader = SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = f"YAML: {err.problem or err.context}"
-        if err.context and err.context_mark and err.problem:  # where the unfinished part began
-            start = err.context_mark
-            message += f" ({err.context} that starts at {start.line + 1}:{start.column + 1})"
-        raise SourceError(Problem(file, line, col, message)) from None
+        raise SourceError(_syntax_problem(file, text, err)) from None
     except yaml.YAMLError as err:
         raise SourceError(Problem(file, 1, 1, f"YAML: {err}")) from None
     finally:
         loader.dispose()
-    source = Source(file, None)
     if node is None:
         raise SourceError(Problem(file, 1, 1, "the file is empty"))
-    budget = [MAX_NODES]
-    source.data = _convert(node, (), source, loader, budget)
-    return source
+    return _Builder(file).source(node)
+
+
+def _syntax_problem(file: str, text: str, err: yaml.MarkedYAMLError) -> Problem:
+    mark = err.problem_mark or err.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = err.problem or err.context or "not valid YAML"
+    at = text.splitlines()[line - 1][col - 1 : col] if mark and line <= len(text.splitlines()) else ""
+    if at == "\t" or "tab character" in problem:
+        return Problem(file, line, col, "tab character: YAML indents with spaces")
+    message = f"YAML: {problem}"
+    if err.context and err.context_mark and err.problem:  # where the unfinished part began
+        start = err.context_mark
+        message += f" ({err.context} that starts at {start.line + 1}:{start.column + 1})"
+    return Problem(file, line, col, message)
 
 
 def _check_depth(file: str, text: str) -> None:
     """Refuse nesting deeper than MAX_DEPTH, reading events only (no recursion)."""
     depth = 0
     try:
-        for event in yaml.parse(text, Loader=SafeLoader):
+        for event in yaml.parse(text, Loader=_Loader):
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH:
@@ -96,30 +167,80 @@ def _check_depth(file: str, text: str) -> None:
         return  # a syntax error: composing reports it with its place
 
 
-def _convert(node: yaml.Node, path: Path, source: Source, loader: SafeLoader, budget: list[int]) -> object:
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise SourceError(Problem(source.file, node.start_mark.line + 1, node.start_mark.column + 1, "too many values"))
-    source.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.ScalarNode):
-        source.scalars[path] = node
+_BOOLS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+
+
+class _Builder:
+    """Nodes -> data, each value's place noted; every refusal is a located SourceError."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.budget = MAX_NODES
+        self.open: set[int] = set()  # the collections being built (an alias to one is a loop)
+        self.out = Source(file, None)
+
+    def fail(self, node: yaml.Node, message: str) -> SourceError:
+        return SourceError(Problem(self.file, node.start_mark.line + 1, node.start_mark.column + 1, message))
+
+    def source(self, root: yaml.Node) -> Source:
+        self.out.data = self.value(root, ())
+        return self.out
+
+    def value(self, node: yaml.Node, path: Path) -> object:
+        self.budget -= 1
+        if self.budget < 0:
+            raise self.fail(node, f"too many values (at most {MAX_NODES:,})")
+        if len(path) > MAX_DEPTH:  # deep through aliases
+            raise self.fail(node, f"nested more than {MAX_DEPTH} deep")
+        if not node.tag.startswith(_OWN):
+            raise self.fail(node, f"tags like {quote(node.tag.replace(_YAML, '!!'))} are not part of the lesson format")
+        self.out.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.ScalarNode):
+            self.out.scalars[path] = node
+            return self.scalar(node)
+        if id(node) in self.open:
+            raise self.fail(node, "this list or mapping contains an alias of itself (a loop)")
+        self.open.add(id(node))
         try:
-            return loader.construct_object(node)
-        except yaml.constructor.ConstructorError as err:
-            mark = err.problem_mark or node.start_mark
-            raise SourceError(Problem(source.file, mark.line + 1, mark.column + 1, f"YAML: {err.problem}")) from None
-    if isinstance(node, yaml.SequenceNode):
-        return [_convert(item, (*path, i), source, loader, budget) for i, item in enumerate(node.value)]
-    result: dict = {}
-    for key_node, value_node in node.value:
-        if not isinstance(key_node, yaml.ScalarNode):
-            mark = key_node.start_mark
-            raise SourceError(Problem(source.file, mark.line + 1, mark.column + 1, "a key must be a plain word"))
-        key = loader.construct_object(key_node)
-        key = key if isinstance(key, str) else str(key)
-        here = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-        if key in result:
-            raise SourceError(Problem(source.file, *here, f"duplicate key {key!r}"))
-        source.keys[(*path, key)] = here
-        result[key] = _convert(value_node, (*path, key), source, loader, budget)
-    return result
+            if isinstance(node, yaml.SequenceNode):
+                return [self.value(item, (*path, i)) for i, item in enumerate(node.value)]
+            return self.mapping(node, path)
+        finally:
+            self.open.discard(id(node))
+
+    def mapping(self, node: yaml.MappingNode, path: Path) -> dict:
+        result: dict = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise self.fail(key_node, "a key must be a plain word")
+            if key_node.tag == _OWN + "merge":
+                raise self.fail(key_node, "merge keys (<<) are not part of the lesson format: write the fields out")
+            if not key_node.tag.startswith(_OWN):
+                raise self.fail(key_node, "tags are not part of the lesson format")
+            key = key_node.value
+            if key in result:
+                raise self.fail(key_node, f"duplicate key {quote(key)}")
+            self.out.keys[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            result[key] = self.value(value_node, (*path, key))
+        return result
+
+    def scalar(self, node: yaml.ScalarNode) -> object:
+        kind, text = node.tag.removeprefix(_OWN), node.value
+        if kind == "null":
+            return None
+        if kind == "bool":
+            return _BOOLS[text.lower()]
+        if kind in ("int", "float"):
+            if kind == "int" and len(text) > MAX_DIGITS:
+                raise self.fail(node, f"an integer of {len(text):,} characters (at most {MAX_DIGITS})")
+            construct = yaml.SafeLoader.construct_yaml_int if kind == "int" else yaml.SafeLoader.construct_yaml_float
+            try:
+                return construct(_SCALARS, node)
+            except (ValueError, OverflowError):
+                raise self.fail(node, f"{quote(text)} is not a number YAML can read") from None
+        if kind == "merge":
+            raise self.fail(node, "merge keys (<<) are not part of the lesson format: write the fields out")
+        return text
+
+
+_SCALARS = yaml.SafeLoader("")  # its construct_yaml_int/float read only the node's text

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import BeforeValidator, WithJsonSchema
 
+from .problems import quote
+
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 MAX_ELEMENTS = 1024  # a lesson is small; this bounds the work of every check
 
@@ -16,11 +18,10 @@ Name = Annotated[str, WithJsonSchema({"type": "string", "pattern": NAME_PATTERN}
 
 
 def number(value: Any) -> float:
-    if isinstance(value, str) and _looks_numeric(value):
-        # YAML 1.1 reads 1e-8 as text: a float needs a dot, as in 1.0e-8
-        raise ValueError(f"expected a number, got the text {value!r}: write it as {yaml_float(value)}")
+    if isinstance(value, str) and reads_as_number(value):  # the lesson reader reads 1e-8 as a number: quoted
+        raise ValueError(f"expected a number, got the text {quote(value)}: write the number without quotes")
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"expected a number, got {value!r}")
+        raise ValueError(f"expected a number, got {quote(value)}")
     try:
         result = float(value)
     except OverflowError:
@@ -53,9 +54,12 @@ def tensor_value(value: Any) -> float | list:
     return [number(v) for v in value]
 
 
+_VECTOR = {"type": "array", "items": {"type": "number"}, "minItems": 1}
+_TENSOR_SCHEMA = {"anyOf": [{"type": "number"}, _VECTOR, {"type": "array", "items": _VECTOR, "minItems": 1}]}
 TensorValue = Annotated[
     float | list[float] | list[list[float]],
     BeforeValidator(tensor_value),
+    WithJsonSchema(_TENSOR_SCHEMA),  # for editors: vectors and rows are never empty
 ]
 
 
@@ -69,16 +73,9 @@ def tensor_literal(value: Any) -> str:
     return repr(data)
 
 
-def _looks_numeric(text: str) -> bool:
+def reads_as_number(text: str) -> bool:
     try:
         float(text)
     except ValueError:
         return False
     return text.strip().lower() not in ("nan", "inf", "-inf", "+inf", "infinity", "-infinity")
-
-
-def yaml_float(text: str) -> str:
-    mantissa, _, exponent = text.lower().partition("e")
-    mantissa = mantissa if "." in mantissa else mantissa + ".0"
-    sign = "" if exponent.startswith(("-", "+")) else "+"
-    return f"{mantissa}e{sign}{exponent}" if exponent else mantissa

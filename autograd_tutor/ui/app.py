@@ -44,6 +44,8 @@ class TutorApp(App):
         self.open_lesson = open_lesson
         self.open_practice = practice  # start with a practice (`autograd-tutor practice`)
         self.lab = lab  # a student on a shared server: nothing that reaches its files or programs
+        self.symbolic_ready = False  # sympy imported, by the warm-up worker
+        self.broken: dict[str, Problem] = {}  # lesson id -> the first error validate reports, once checked
         if ansi:
             self.theme = "ansi-dark"
 
@@ -62,13 +64,26 @@ class TutorApp(App):
         self.run_worker(self._warm_up, thread=True, group="warm-up", exit_on_error=False)
 
     def _warm_up(self) -> None:
-        """Import torch and sympy off the UI thread."""
+        """Import torch and sympy off the UI thread, and check the lessons as `validate` does."""
         from ..engine.torch_import import warm_up as warm_up_torch
         from ..expr.symbolic import warm_up
+        from ..validate import lesson_errors
 
         warm_up_torch()
         self.call_from_thread(setattr, self, "engines_ready", True)
+        broken = {lesson.id: errors[0] for lesson in self.lessons if (errors := lesson_errors(lesson))}
+        if broken:
+            self.call_from_thread(self.mark_broken, broken)
         warm_up()
+        self.call_from_thread(setattr, self, "symbolic_ready", True)
+
+    def mark_broken(self, broken: dict[str, Problem]) -> None:
+        from .screens.catalogue import CatalogueScreen
+
+        self.broken = broken
+        for screen in self.screen_stack:
+            if isinstance(screen, CatalogueScreen):
+                screen.refresh_rows()
 
     @property
     def blink(self) -> bool:

@@ -9,9 +9,8 @@ import zipfile
 from pathlib import Path
 
 from autograd_tutor.lesson.code import notebook
-from autograd_tutor.lesson.loader import load
+from autograd_tutor.lesson.loader import BUNDLED, load
 from autograd_tutor.session import LessonSession
-from autograd_tutor.tutor import BUNDLED
 
 ROOT = Path(__file__).parent.parent.parent
 

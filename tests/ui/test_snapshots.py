@@ -5,7 +5,7 @@ and look at the report before committing."""
 
 from __future__ import annotations
 
-from autograd_tutor.tutor import BUNDLED
+from autograd_tutor.lesson.loader import BUNDLED
 
 from .pilot import make_app, type_text, wait_until
 

@@ -1,6 +1,13 @@
-"""The catalogue: the course in order, with progress; type to filter."""
+"""The catalogue: the course in order, with progress; type to filter.
+
+A lesson with an error is listed as broken, with its first problem, and does not
+open: files that do not load at all (after the course), and lessons that load but
+fail `validate`'s checks (marked once torch has checked them).
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from rich.markup import escape
 from textual.app import ComposeResult, SystemCommand
@@ -8,9 +15,13 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from ...lesson.loader import unloaded
+from ...lesson.problems import Problem
 from ..widgets.title import TitleBar
 from .confirm import Confirm
 from .skills import PRACTICE_KEY, SKILLS_KEY, skills_line
+
+_FILE = "file:"  # the row key of a file that does not load
 
 
 def _level(level: int | None) -> str:
@@ -38,7 +49,7 @@ class CatalogueScreen(Screen):
         yield Static(id="course", markup=False)
         yield DataTable(id="lessons", cursor_type="row", zebra_stripes=True)
         yield Static(id="details")
-        yield Static(id="problems")
+        yield Static(id="problems", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -72,13 +83,11 @@ class CatalogueScreen(Screen):
             if not all(w in haystack for w in words):
                 continue
             done = progress.get(lesson.id)
-            table.add_row(
-                f"{number:02}",
-                spec.title,
-                _level(spec.level),
-                done.describe() if done else "not started",
-                key=lesson.id,
-            )
+            state = "broken" if lesson.id in self.app.broken else done.describe() if done else "not started"
+            table.add_row(f"{number:02}", spec.title, _level(spec.level), state, key=lesson.id)
+        for file in self.unloaded:
+            if all(w in file.lower() for w in words):
+                table.add_row("--", Path(file).name, "", "broken", key=_FILE + file)
         if selected is not None and selected in table.rows:
             table.move_cursor(row=table.get_row_index(selected))
         self.show_details()
@@ -93,6 +102,16 @@ class CatalogueScreen(Screen):
         self.query_one("#course", Static).update(text + (f" · {skills}" if skills else ""))
 
     @property
+    def unloaded(self) -> dict[str, Problem]:
+        return unloaded(self.app.lessons, self.app.problems)
+
+    def problem_of(self, key: str) -> Problem | None:
+        """Why the lesson (or file) of a row is broken, or None."""
+        if key.startswith(_FILE):
+            return self.unloaded.get(key.removeprefix(_FILE))
+        return self.app.broken.get(key)
+
+    @property
     def selected(self) -> str | None:
         table = self.query_one(DataTable)
         if not table.row_count:
@@ -104,6 +123,11 @@ class CatalogueScreen(Screen):
         details = self.query_one("#details", Static)
         if lesson_id is None:
             details.update("No lesson matches the filter.")
+            return
+        problem = self.problem_of(lesson_id)
+        if problem is not None:
+            where = Path(problem.file).name + (f":{problem.line}:{problem.col}" if problem.line else "")
+            details.update(f"[b]Broken[/b] at {escape(where)}: {escape(problem.message)}")
             return
         spec = self.app.lesson(lesson_id).spec
         tags = f"\n[dim]tags: {escape(', '.join(spec.tags))}[/dim]" if spec.tags else ""
@@ -121,12 +145,17 @@ class CatalogueScreen(Screen):
             table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + rows)))
 
     def action_open(self) -> None:
-        if self.selected is not None:
-            self.app.open(self.selected)
+        if self.selected is None:
+            return
+        problem = self.problem_of(self.selected)
+        if problem is not None:
+            self.notify(f"This lesson is broken: {escape(problem.message)}", severity="error")
+            return
+        self.app.open(self.selected)
 
     def action_continue(self) -> None:
         last = self.app.store.last_lesson()
-        if last and any(lesson.id == last for lesson in self.app.lessons):
+        if last and last not in self.app.broken and any(lesson.id == last for lesson in self.app.lessons):
             self.app.open(last)
         else:
             self.notify("No lesson started yet: pick one and press Enter.")
@@ -144,7 +173,7 @@ class CatalogueScreen(Screen):
 
     def action_reset(self) -> None:
         lesson_id = self.selected
-        if lesson_id is None:
+        if lesson_id is None or lesson_id.startswith(_FILE):
             return
         title = self.app.lesson(lesson_id).title
 

@@ -131,9 +131,7 @@ class LessonScreen(Screen):
 
     def pretty(self, expr) -> str:
         """sympy's Unicode printer once it is loaded; our one-line form until then."""
-        import sys
-
-        if "sympy" in sys.modules:
+        if self.app.symbolic_ready:
             from ...expr.symbolic import pretty
 
             text = pretty(expr)
