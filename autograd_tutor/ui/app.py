@@ -117,7 +117,7 @@ class TutorApp(App):
 
     def watch_engines_ready(self, ready: bool) -> None:
         if ready and self.open_practice:
-            self.start_practice()
+            self.call_later(self.start_practice)  # once the screens have seen torch arrive
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for command in super().get_system_commands(screen):
