@@ -158,14 +158,16 @@ class LessonSession:
 
     def hidden(self, index: int) -> frozenset[str]:
         """The nodes whose values the learner has not been shown at step `index`:
-        those defined after the one it asks about, and those a later step asks for."""
+        those defined after the one it asks about, and those a later step asks for
+        that no earlier step has shown. (The node asked about is refused anyway.)"""
         step = self.steps[index]
         asked = step.definition.asked_node(step.target)
         nodes = list(self.comp.nodes)
         later = set(nodes[nodes.index(asked) :]) if asked in self.comp.nodes else set(nodes)
+        shown = {s.definition.asked_node(s.target) for s in self.steps[:index]}
         for other in self.steps[index:]:
             node = other.definition.asked_node(other.target)
-            if node is not None and other.takes_answer:
+            if node is not None and other.takes_answer and node not in shown:
                 later.add(node)
         return frozenset(later)
 

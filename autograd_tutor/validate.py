@@ -156,7 +156,7 @@ def _run_tests(lesson: Lesson) -> list[Problem]:
     """The lesson's own tests: each answer judged as it says, at its step."""
     problems = []
     for j, test in enumerate(lesson.spec.tests):
-        session = LessonSession(lesson)
+        session = LessonSession(lesson, variant=0)
         while session.index < test.step and session.advance():
             pass
         verdict = session.question().grade(test.answer, session.given())

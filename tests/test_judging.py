@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from conftest import lesson_text, load_fixture, question, session
@@ -466,3 +467,116 @@ def test_the_documented_tags_match_what_the_grader_can_give():
     source += (Path(grade_package.__file__).parent.parent / "expr" / "derive.py").read_text()
     used = set(re.findall(r'"([a-z_]+)"', source)) & set(DIAGNOSES)
     assert used == set(DIAGNOSES)
+
+
+# --- found by the course's authors ---------------------------------------------------------------------
+
+
+def test_lesson_tests_run_on_variant_0(tmp_path):
+    file = tmp_path / "v.yaml"
+    file.write_text(
+        "format: 1\nid: v\ntitle: T\nvariants: true\ninputs:\n  x: {value: 3.0, requires_grad: true}\n"
+        "nodes:\n  y: x**2\ntests:\n  - {step: 2, answer: '6', expect: correct}\n"
+    )
+    assert validate([file]) == []
+
+
+def test_test_points_cover_every_listed_value():
+    sess = LessonSession(
+        lesson(
+            "  loss: bce_with_logits(z, y)\n",
+            "  z: {value: 1.5, requires_grad: true, sample: {low: -2.0, high: 2.0}}\n"
+            "  y: {value: 0.0, sample: [0.0, 1.0]}\n",
+        )
+    )
+    q = question(sess, "forward", "loss")
+    assert q.grade("log(1 + exp(z)) - y*z").correct
+    assert q.grade("log(1 + exp(z))").diagnosis == "coincidence"  # right for y = 0 only
+
+
+def test_an_input_the_output_does_not_use_names_no_cause():
+    sess = LessonSession(
+        lesson(
+            "  r: relu(x)\n  L: sum(r)\n",
+            "  x: {value: [-1.0, -2.0, 3.0], requires_grad: true}\n  Y: {value: [1.0, 2.0, 3.0]}\n",
+        )
+    )
+    verdict = question(sess, "local", ["r", "x"]).grade("0")
+    assert verdict.status == "wrong" and verdict.diagnosis is None
+
+
+@pytest.mark.parametrize("answer", ["[0, 0, 1]", "[0, 1, 1]"])
+def test_whole_numbers_for_a_half_are_not_a_precision_error(answer):
+    sess = LessonSession(
+        lesson("  m: maximum(x, 0*x)\n  L: sum(m)\n", "  x: {value: [-1.0, 0.0, 2.0], requires_grad: true}\n")
+    )
+    verdict = question(sess, "local", ["m", "x"]).grade(answer)  # torch: [0, 0.5, 1]
+    assert verdict.status == "wrong" and verdict.diagnosis != "precision"
+
+
+def test_zero_for_a_tiny_number_is_not_a_precision_error():
+    sess = LessonSession(lesson("  y: x**3/3\n", "  x: {value: 0.000977, requires_grad: true}\n"))
+    verdict = question(sess, "gradient", "x").grade("0")  # 9.5e-7
+    assert verdict.status == "wrong" and verdict.diagnosis != "precision"
+
+
+def test_a_node_shown_earlier_may_be_named_when_a_later_step_predicts_it():
+    sess = LessonSession(
+        lesson(
+            "  P: x*3\n  Q: P + 1\n",
+            "  x: {value: 2.0, requires_grad: true}\n",
+            "steps:\n  - forward: P\n    ask: false\n  - forward: Q\n"
+            "  - run: [{set: {x: 1.0}}, forward]\n  - predict: P\n",
+        )
+    )
+    assert sess.question(1).grade("P + 1").correct
+
+
+def test_a_gradient_not_summed_over_its_broadcast_copies_is_named_in_a_predict_step():
+    sess = LessonSession(
+        lesson(
+            "  Z: X*2 + b\n  L: sum(Z)\n",
+            "  X: [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]\n  b: {value: [0.5, -0.5], requires_grad: true}\n",
+            "steps:\n  - run: [backward]\n  - predict: b.grad\n",
+        )
+    )
+    verdict = sess.question(1).grade("[[1, 1], [1, 1], [1, 1]]")
+    assert verdict.diagnosis == "broadcast_sum"
+    assert sess.question(1).grade("[3, 3]").correct
+
+
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        ("X.T @ grad_Z", "write transpose(X) for X.T"),
+        ("grad_Z.sum(0)", "rather than grad_Z.sum(...)"),
+        ("torch.sum(grad_Z, 0)", "write sum(...) without torch."),
+        ("sum(grad_Z, dim=0)", "write arguments by position, as in sum(a, 0)"),
+    ],
+)
+def test_pytorch_spellings_say_how_to_write_them_here(answer, message):
+    verdict = question(session("linear-layer"), "backprop", ["Z", "W"]).grade(answer)
+    assert verdict.status == "invalid" and message in verdict.feedback, verdict.feedback
+
+
+def test_authored_feedback_gets_the_variants_numbers():
+    sess = LessonSession(
+        lesson(
+            "  y: x**2\n",
+            "  x: {value: 3.0, requires_grad: true}\n",
+            "steps:\n  - local: [y, x]\n    mistakes:\n"
+            "      - {answer: x, feedback: 'At x = {x} that is {x}, not twice it.'}\n",
+        )
+    )
+    assert sess.check("x").feedback == "At x = 3 that is 3, not twice it."
+
+
+def test_an_authored_mistake_whose_shapes_do_not_fit_still_shows_its_feedback():
+    sess = LessonSession(
+        lesson_text(
+            Path(load_fixture("linear-layer").file).read_text() + "steps:\n  - backprop: [Z, W]\n    mistakes:\n"
+            "      - {answer: grad_Z @ transpose(X), feedback: The order matters.}\n"
+        )
+    )
+    verdict = sess.question(0).grade("grad_Z @ transpose(X)")
+    assert verdict.diagnosis == "authored" and verdict.feedback == "The order matters."

@@ -186,3 +186,9 @@ def test_a_syntax_error_names_the_character_the_learner_typed():
 def test_the_bundled_course_has_no_warnings():
     lessons, problems = library([COURSE])
     assert problems == [] and len(lessons) >= 12
+
+
+def test_a_list_as_a_clamp_bound_is_refused_with_a_message():
+    session = LessonSession(load_fixture("chain"))
+    verdict = session.check("clamp(x, 0, [1, 2])")  # was a TypeError (found by the property tests)
+    assert verdict.status == "wrong" and "clamp's hi must be a single number" in verdict.feedback

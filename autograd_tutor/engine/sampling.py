@@ -28,16 +28,21 @@ def _rng(*parts: object) -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(digest[:8], "little"))
 
 
-def draw(comp: Computation, rng: np.random.Generator, *, rounded: bool = False) -> dict[str, Value]:
+def draw(
+    comp: Computation, rng: np.random.Generator, *, rounded: bool = False, turn: int | None = None
+) -> dict[str, Value]:
     """Every input not `fixed` moved within its domain (`rounded`: default-domain
-    draws to one decimal, as variants read)."""
+    draws to one decimal, as variants read). With `turn`, an input with a list of
+    values takes them in turn, so that a few test points cover every listed value
+    rather than land on one by chance."""
     point: dict[str, Value] = {}
     for name, authored in comp.authored.items():
         domain = comp.domains.get(name)
         if comp.fixed(name):
             point[name] = comp.inputs[name]
         elif isinstance(domain, tuple):
-            point[name] = domain[rng.integers(len(domain))]
+            pick = (turn + sum(name.encode())) % len(domain) if turn is not None else rng.integers(len(domain))
+            point[name] = domain[pick]
         elif isinstance(domain, Range):
             point[name] = _from_range(domain, authored.shape, rng)
         else:
@@ -76,7 +81,7 @@ class TestPoints:
         rng = _rng("points", self.seed)
         found: list[Analysis] = []
         for i in range(TRIES):
-            analysis = analyse(self.comp, draw(self.comp, rng), seed=i + 1)
+            analysis = analyse(self.comp, draw(self.comp, rng, turn=len(found)), seed=i + 1)
             if analysis.finite():
                 found.append(analysis)
                 if len(found) == POINTS:

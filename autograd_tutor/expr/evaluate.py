@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .ast import Bin, Call, Expr, Name, Num, Unary, Vector, Word
-from .functions import FUNCTIONS
+from .functions import FUNCTIONS, Param
 
 Value = np.ndarray
 
@@ -54,7 +54,7 @@ def _eval(expr: Expr, env: Mapping[str, Value]) -> Value:
         case Call(func=func, args=args, col=col):
             f = FUNCTIONS[func]
             values = [
-                _constant(a, p.kind, env) if p.kind in ("const", "dim") else _eval(a, env)
+                _constant(a, func, p, env) if p.kind in ("const", "dim") else _eval(a, env)
                 for a, p in zip(args, f.params)
             ]
             try:
@@ -71,9 +71,11 @@ def _eval(expr: Expr, env: Mapping[str, Value]) -> Value:
     raise TypeError(expr)
 
 
-def _constant(expr: Expr, kind: str, env: Mapping[str, Value]) -> float | int:
-    value = float(_eval(expr, env))
-    return int(value) if kind == "dim" else value
+def _constant(expr: Expr, func: str, param: Param, env: Mapping[str, Value]) -> float | int:
+    value = np.asarray(_eval(expr, env), dtype=float)
+    if value.ndim:  # clamp(x, 0, [1, 2]): a bound or dim is one number
+        raise EvalError(f"{func}'s {param.name} must be a single number, not a list", expr.col)
+    return int(value) if param.kind == "dim" else float(value)
 
 
 def _check_matmul(a: Value, b: Value, col: int) -> None:

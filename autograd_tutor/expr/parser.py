@@ -128,8 +128,11 @@ def _screen(text: str, answer: bool) -> None:
             raise ParseError(f"unexpected character {ch!r}{tip}", pos)
         m = _TOKEN.match(text, pos)
         if m is None:
-            if ch == "." and text[pos + 1 : pos + 2].isalpha():
-                raise ParseError("attributes (like .grad) are not allowed; give the value itself", pos)
+            if ch == "." and _ATTRIBUTE.match(text, pos):
+                raise ParseError(_attribute_message(text, pos), pos)
+            if ch == "=":
+                fix = "arguments by position, as in sum(a, 0)" if opens else "only the value, without `name =`"
+                raise ParseError(f"'=' is not part of an answer: write {fix}", pos)
             raise ParseError(f"unexpected character {ch!r}", pos)
         kind, tok = m.lastgroup, m.group()
         if tok == "^" and not answer:
@@ -172,6 +175,24 @@ def _screen(text: str, answer: bool) -> None:
 def _operand_end(tok: tuple[str, str, int]) -> bool:
     kind, text, _ = tok
     return kind == "num" or (kind == "name" and text not in PUBLIC) or text in ")]"
+
+
+_ATTRIBUTE = re.compile(r"\.([A-Za-z_]\w*)", re.ASCII)
+_OWNER = re.compile(r"([A-Za-z_]\w*)$", re.ASCII)
+
+
+def _attribute_message(text: str, pos: int) -> str:
+    """What to write instead of PyTorch's spelling: X.T, a.sum(0), torch.sum(a, 0)."""
+    attribute = _ATTRIBUTE.match(text, pos)[1]
+    owner = _OWNER.search(text[:pos])
+    owner = owner[1] if owner else "a"
+    if attribute == "T":
+        return f"write transpose({owner}) for {owner}.T"
+    if owner in ("torch", "F", "nn", "functional") and attribute in PUBLIC:
+        return f"write {attribute}(...) without {owner}.: functions are written by their name alone"
+    if attribute in PUBLIC:
+        return f"write {FUNCTIONS[attribute].usage.replace('(a', f'({owner}', 1)} rather than {owner}.{attribute}(...)"
+    return "attributes (like .grad) are not allowed; give the value itself"
 
 
 def _not_a_function(name: str, text: str, col: int) -> str:

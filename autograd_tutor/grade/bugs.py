@@ -136,7 +136,7 @@ def local_candidates(comp: Computation, edge: Edge) -> list[Candidate]:
                     _safe(lambda p, e=other: p.local[e]),
                 )
             )
-    for name in (*comp.inputs, *comp.nodes):
+    for name in comp.upstream():  # a name the output does not depend on has a gradient of 0, no cause
         if name != node:
             found.append(
                 Candidate(
@@ -211,7 +211,7 @@ def gradient_candidates(comp: Computation, target: str) -> list[Candidate]:
                 _safe(lambda p: chain.backward(comp, p, target, seed=ones)),
             )
         )
-    for name in (*comp.inputs, *comp.nodes):
+    for name in comp.upstream():
         if name not in (target, comp.output):
             found.append(
                 Candidate(

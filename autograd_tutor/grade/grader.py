@@ -118,6 +118,9 @@ class MathQuestion:
         try:
             here = answer.at(self.points[0])
         except EvalError as err:
+            for mistake in self.step.mistakes:  # the author foresaw this formula, shapes and all
+                if _same_formula(expr, mistake.answer, self.names):
+                    return Verdict.wrong(mistake.feedback, "authored", read_as)
             return Verdict.wrong(f"Your formula does not compute here: {err.message}.", "shape", read_as)
         for mistake in self.step.mistakes:
             if self._matches(answer, mistake.answer):
@@ -380,6 +383,13 @@ class _Answer:
         return True
 
 
+def _same_formula(expr: Expr, text: str, names_: list[str]) -> bool:
+    try:
+        return to_text(parse(text, names_, answer=True)) == to_text(expr)
+    except ParseError:
+        return False
+
+
 def _transpose(value: Value | None) -> Value | None:
     return None if value is None else value.T
 
@@ -407,12 +417,16 @@ def precision_message(expr: Expr, truth: Value, tol: Tolerance) -> str | None:
     t = np.asarray(truth, dtype=float).reshape(-1)
     if literals is None or len(literals) != t.size or not np.all(np.isfinite(t)):
         return None
+    given = 0
     for (text, value), entry in zip(literals, t):
         mantissa, _, exponent = text.lower().partition("e")
         unit = 10.0 ** (int(exponent or 0) - len(mantissa.partition(".")[2]))  # the last digit written
-        if abs(value - entry) > 0.5 * unit * (1 + 1e-9):
-            return None  # not the truth rounded: another mistake
+        if value == 0 and entry != 0 or abs(value - entry) >= 0.5 * unit * (1 - 1e-9):
+            return None  # not the truth rounded (0 for a small number, or a half rounded away): another mistake
+        given = max(given, len(mantissa.lstrip("-+").replace(".", "").lstrip("0")))
     figures = tol.figures(truth)
+    if given >= figures:
+        return None
     return f"Right as far as it goes, but rounded too much: give at least {figures} significant figures."
 
 
@@ -508,6 +522,13 @@ class BehaviourQuestion:
             return isinstance(value, str) and isinstance(expected, str) and value.lower() == expected.lower()
         return np.shape(value) == np.shape(expected) and self.tol.close(value, expected)
 
+    def _close_after(self, value: Value, transform: Callable[[Value], Value]) -> bool:
+        try:
+            changed = transform(value)
+        except ValueError:
+            return False
+        return np.shape(changed) == np.shape(self.expected) and self.tol.close(changed, self.expected)
+
     def _diagnose(self, expr: Expr, value: Any) -> tuple[str, str | None]:
         expected, target = self.expected, self.step.target
         if self.prop == "outcome":
@@ -527,6 +548,15 @@ class BehaviourQuestion:
             return f"torch does have something in {target} here.", "not_none"
         if isinstance(expected, np.ndarray) and isinstance(value, np.ndarray):
             if value.shape != expected.shape:
+                if value.ndim > expected.ndim and self._close_after(
+                    value, lambda v: chain.unbroadcast(v, expected.shape)
+                ):
+                    return (
+                        f"{name} was broadcast in the forward pass: its gradient sums over the copies.",
+                        "broadcast_sum",
+                    )
+                if value.ndim == 2 and self._close_after(value, np.transpose):
+                    return f"That is the transpose of {target}: a gradient has its tensor's shape.", "transposed"
                 return shape_problem(value, expected, str(target)), "shape"
             n = self.backwards
             if n >= 2 and self.tol.close(value * n, expected):
