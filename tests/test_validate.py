@@ -317,9 +317,15 @@ def test_a_node_that_does_not_lead_to_the_output_is_warned_about(tmp_path):
     )
     problems = [p for p in validate([file]) if "does not lead" in p.message]
     assert [(p.line, p.col, p.severity) for p in problems] == [(9, 3, "warning")]
-    assert (
-        problems[0].message == "after does not lead to the output y: no gradient flows through it; use it or remove it"
+    assert problems[0].message == (
+        "after does not lead to the output y: no gradient flows through it;"
+        " use it, show it in a written step, or remove it"
     )
+    # a side value a written step shows (a finite difference, say) is meant
+    shown = WARNED.replace("  y: w*x\n", "  y: w*x\n  after: y + 1\n").replace("id: warned", "id: shown")
+    file.write_text(shown.replace("steps:\n", "output: y\nsteps:\n  - forward: after\n"))
+    problems = validate([file])
+    assert problems and not [p for p in problems if p.severity == "error" or "does not lead" in p.message]
 
 
 # --- values as torch stores them ----------------------------------------------------------------------------

@@ -217,8 +217,8 @@ class _Checker:
             domains,
             inputs,
         )
-        self.check_unused(comp)
         steps = sequence(spec, comp)
+        self.check_unused(comp, steps)
         made: set[str] = set()  # tensors created by run steps so far (autograd_grad's `as`)
         for step in steps:
             self.check_step(step, comp, frozenset(made))
@@ -230,17 +230,29 @@ class _Checker:
             raise LessonInvalid(self.problems)
         return Lesson(self.source.file, spec, comp, steps, self.source, tuple(self.warnings))
 
-    def check_unused(self, comp: Computation) -> None:
-        reached, stack = set(), [comp.output]
+    def check_unused(self, comp: Computation, steps: list[Step]) -> None:
+        """Warn about a node that neither leads to the output nor is shown by a step
+        or named in the lesson's prose (a side value such as a finite difference is fine)."""
+        used = {comp.output}
+        for step in steps if self.spec.steps is not None else ():  # written steps show what the author meant
+            if step.kind in ("forward", "predict"):
+                used.add(str(step.target).partition(".")[0])
+            elif step.kind in ("local", "backprop"):
+                used.add(step.target[0])
+        texts = [self.spec.intro]
+        for spec in self.spec.steps or ():
+            texts += [spec.prompt, spec.explain, *(spec.hint or ())]
+        used |= {m[1] for t in texts if t for m in re.finditer(r"\{(?:grad:)?([A-Za-z_]\w*)\}", t)}
+        reached, stack = set(), list(used)
         while stack:
             name = stack.pop()
             if name in comp.nodes and name not in reached:
                 reached.add(name)
-                stack.extend(comp.args(name))
+                stack.extend(expr_names(comp.nodes[name]))
         for name in comp.nodes:
             if name not in reached:
                 message = f"{name} does not lead to the output {comp.output}: no gradient flows through it"
-                self.warn(("nodes", name), message + "; use it or remove it", key=True)
+                self.warn(("nodes", name), message + "; use it, show it in a written step, or remove it", key=True)
 
     def check_names(self) -> None:
         for section in ("inputs", "nodes"):
