@@ -28,6 +28,7 @@ from autograd_tutor.ui.app import TutorApp  # noqa: E402
 from autograd_tutor.ui.screens.practice import PracticeScreen  # noqa: E402
 
 ITEMS = 100
+SLOWEST: list[tuple[float, str, str, int]] = []  # (seconds, lesson, step kind, item number)
 BUNDLED = Path(__file__).parent.parent / "autograd_tutor" / "lessons"
 
 
@@ -74,6 +75,8 @@ async def measure(data_dir: Path, lessons_dir: Path) -> tuple[list[float], int]:
                     raise AssertionError(f"item {number + 1} never appeared")
                 if not last:
                     times.append(time.perf_counter() - start)
+                    item = screen.practice.item
+                    SLOWEST.append((times[-1], item.lesson.id, item.step.kind, len(times)))
             await pilot.pause()
             app.pop_screen()  # the practice summary, back to the catalogue
             await pilot.pause()
@@ -85,6 +88,8 @@ def main() -> None:
         times, kinds = asyncio.run(measure(Path(data_dir), BUNDLED))
     ms = sorted(t * 1000 for t in times)
     p50, p99 = statistics.median(ms), ms[int(len(ms) * 0.99) - 1]
+    for seconds, lesson, kind, number in sorted(SLOWEST, reverse=True)[:3]:  # where the time goes
+        print(f"  slowest: {seconds * 1000:.1f} ms, item {number}, {lesson} ({kind})")
     verdict = "ok" if p99 <= 100 else "OVER"
     print(
         f"practice  Enter -> next item: p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {ms[-1]:.1f} ms"
