@@ -213,6 +213,30 @@ def _unary(
     )
 
 
+def _along(name: str, numpy_f) -> Function:
+    """A function of a tensor along one dimension: torch.<name>(a, dim)."""
+    return Function(
+        name,
+        (Param("a"), Param("dim", "dim")),
+        numpy_f,
+        lambda torch, a, dim, _n=name: getattr(torch, _n)(a, dim),
+        _code_dim(name),
+    )
+
+
+def _pair(name: str, numpy_f, sympy_f) -> Function:
+    """An elementwise function of two tensors: torch.<name>(a, b)."""
+    return Function(
+        name,
+        (Param("a"), Param("b")),
+        numpy_f,
+        lambda torch, a, b, _n=name: getattr(torch, _n)(a, b),
+        _code_dim(name),
+        sympy_f,
+        kind="elementwise",
+    )
+
+
 def _sympy_sigmoid(sp, a):
     from .symbolic import sigmoid
 
@@ -367,45 +391,11 @@ FUNCTIONS: dict[str, Function] = {
             lambda torch, a: a.T,
             lambda a: f"{a[0]}.T",
         ),
-        Function(
-            "softmax",
-            (Param("a"), Param("dim", "dim")),
-            lambda a, dim: np.exp(_log_softmax(a, dim)),
-            lambda torch, a, dim: torch.softmax(a, dim),
-            _code_dim("softmax"),
-        ),
-        Function(
-            "log_softmax",
-            (Param("a"), Param("dim", "dim")),
-            _log_softmax,
-            lambda torch, a, dim: torch.log_softmax(a, dim),
-            _code_dim("log_softmax"),
-        ),
-        Function(
-            "logsumexp",
-            (Param("a"), Param("dim", "dim")),
-            _logsumexp,
-            lambda torch, a, dim: torch.logsumexp(a, dim),
-            _code_dim("logsumexp"),
-        ),
-        Function(
-            "maximum",
-            (Param("a"), Param("b")),
-            np.maximum,
-            lambda torch, a, b: torch.maximum(a, b),
-            _code_dim("maximum"),
-            lambda sp, a, b: sp.Max(a, b),
-            kind="elementwise",
-        ),
-        Function(
-            "minimum",
-            (Param("a"), Param("b")),
-            np.minimum,
-            lambda torch, a, b: torch.minimum(a, b),
-            _code_dim("minimum"),
-            lambda sp, a, b: sp.Min(a, b),
-            kind="elementwise",
-        ),
+        _along("softmax", lambda a, dim: np.exp(_log_softmax(a, dim))),
+        _along("log_softmax", _log_softmax),
+        _along("logsumexp", _logsumexp),
+        _pair("maximum", np.maximum, lambda sp, a, b: sp.Max(a, b)),
+        _pair("minimum", np.minimum, lambda sp, a, b: sp.Min(a, b)),
         Function(
             "mse",
             (Param("p"), Param("t")),
