@@ -21,12 +21,13 @@ test: $(BIN)/autograd-tutor test-tools
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
-# The end-to-end tests drive a real terminal, ssh client and sshd (Debian packages).
+# The end-to-end tests drive a real terminal, ssh client, sshd and browser (Debian packages).
 test-tools:
 	@missing=""; \
 	command -v tmux >/dev/null || missing="$$missing tmux"; \
 	command -v ssh >/dev/null || missing="$$missing openssh-client"; \
 	test -x /usr/sbin/sshd || missing="$$missing openssh-server"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi; \
 	  echo "installing$$missing for the end-to-end tests"; \
@@ -36,6 +37,7 @@ test-tools:
 bench: $(BIN)/autograd-tutor
 	@$(BIN)/python bench/startup.py
 	@$(BIN)/python bench/keystroke.py
+	@$(BIN)/python bench/symbolic.py
 	@$(BIN)/python bench/validate.py
 	@$(BIN)/python bench/parser.py
 	@$(BIN)/python bench/lab.py

@@ -47,7 +47,7 @@ def play(lesson: Lesson, answers: list[str | None], variant: int = 0) -> dict:
             if step.kind == "run" and not feedback:
                 feedback = _printed(session)
             if not result.correct:
-                session.reveal()
+                session.reveal(derivative=False)  # the symbolic form is for the screen only
         rows.append(
             {
                 "index": step.index,

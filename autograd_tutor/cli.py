@@ -49,7 +49,10 @@ the app reloads the lesson on every save and stays on the same step""",
 }
 
 
-COMMANDS = ("check", "validate", "steps", "try", "schema", "new", "preview", "serve", "lab", "report")
+COMMANDS = (
+    *("check", "validate", "steps", "try", "schema", "new", "preview"),
+    *("serve", "lab", "report", "web", "dashboard"),
+)
 
 APP_EPILOG = """commands (each has --help):
   check      play a lesson headlessly with answers from a file
@@ -62,6 +65,8 @@ APP_EPILOG = """commands (each has --help):
   serve      run an SSH server: every student gets their own tutor
   lab        the tutor as OpenSSH's ForceCommand (the student is $USER)
   report     the lab's progress, per student and per lesson, and skills
+  web        serve the tutor to browsers: one link per student
+  dashboard  the instructor's live view: who is stuck, what to re-teach
   practice   about ten steps of finished lessons, weakest skills first
 
 examples:
@@ -70,8 +75,8 @@ examples:
   autograd-tutor lesson.yaml --plain  one lesson, line by line
 
 keys in the app: Enter submits, ctrl+t hint, ctrl+r reveal, ctrl+b back,
-ctrl+n next, ctrl+g restart, Esc lessons, ctrl+p command palette, ctrl+q quit;
-in the catalogue ctrl+t practise, ctrl+o skills"""
+ctrl+n next, ctrl+l plot, ctrl+o intro, ctrl+g restart, Esc lessons,
+ctrl+p command palette, ctrl+q quit; on the summary: s saves a .py, j a notebook"""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,12 +115,24 @@ def _tutor(argv: list[str], practice: bool = False) -> int:
     if not practice:
         parser.add_argument("--plain", action="store_true", help="line by line, for screen readers and dumb terminals")
     parser.add_argument("--ansi", action="store_true", help="use the terminal's own 16-colour palette")
+    parser.add_argument(
+        "--authored",
+        action="store_true",
+        help="play every lesson with the numbers its author wrote (lessons with variants otherwise give you your own)",
+    )
     parser.add_argument("--version", action="version", version=f"autograd-tutor {__version__}")
     args = parser.parse_args(argv)
     from .tutor import run
 
-    plain = getattr(args, "plain", False)
-    return run(args.paths, data_dir=args.data_dir, student=args.student, plain=plain, ansi=args.ansi, practice=practice)
+    return run(
+        args.paths,
+        data_dir=args.data_dir,
+        student=args.student,
+        plain=getattr(args, "plain", False),
+        ansi=args.ansi,
+        authored=args.authored,
+        practice=practice,
+    )
 
 
 def _command(argv: list[str]) -> int:
@@ -164,7 +181,7 @@ def _command(argv: list[str]) -> int:
     p.add_argument("--ansi", action="store_true", help="use the terminal's own 16-colour palette")
     from .lab.cli import add_commands
 
-    add_commands(sub)  # serve, lab, report (each sets its own handler)
+    add_commands(sub)  # serve, lab, report, web, dashboard (each sets its own handler)
 
     args = parser.parse_args(_answers_as_text(argv))
     try:

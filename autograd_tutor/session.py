@@ -15,14 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from .engine.live import LiveState, Observation, RunResult
+from .engine.live import LiveState, Observation, RunResult, TensorFacts
 from .engine.sampling import Engine, TestPoints, variant_inputs
 from .expr.display import format_value
-from .expr.evaluate import evaluate
+from .expr.evaluate import Value, evaluate
 from .grade.compare import Tolerance, scale
 from .grade.grader import BehaviourQuestion, ChoiceQuestion, Given, MathQuestion
 from .grade.verdict import Verdict
-from .lesson.computation import Computation
+from .lesson.computation import Computation, Edge
 from .lesson.loader import Lesson
 from .lesson.steps import Step
 from .variants import choose_variant
@@ -31,6 +31,7 @@ Question = MathQuestion | BehaviourQuestion | ChoiceQuestion
 
 STATE_VERSION = 2
 FLOOR = 1e-3  # the default tolerance's smallest scale, relative to the lesson's largest truth
+SYMBOLIC_SECONDS = 3.0  # the longest sympy may take to write a derivative; then the numbers stand alone
 
 
 @dataclass
@@ -53,6 +54,27 @@ class StepRecord:
 
 
 @dataclass(frozen=True)
+class Facts:
+    """What the graph may be drawn from at a step: the factors and gradients found by
+    hand (steps solved or revealed) and torch's live state as that step shows it."""
+
+    factors: dict[Edge, Value]
+    gradients: dict[str, Value]  # d(output)/d(name)
+    live: dict[str, TensorFacts]
+
+
+@dataclass(frozen=True)
+class Totals:
+    asked: int  # steps that take an answer
+    solved: int  # solved, at the first try or later
+    first_try: int  # solved without a wrong attempt
+    revealed: int
+    skipped: int
+    attempts: int  # wrong answers
+    hints: int
+
+
+@dataclass(frozen=True)
 class Reveal:
     expected: Any  # the truth as JSON
     text: str  # the truth as shown
@@ -69,6 +91,7 @@ class LessonSession:
         self.lesson = lesson
         self.steps: list[Step] = lesson.steps
         self.seed = seed
+        self.fixed = variant is not None  # a variant asked for is kept across restarts
         self.round = 0  # restarts so far: each gives a lesson with variants new numbers
         saved = state if state and state.get("lesson") == lesson.id else None
         if variant is None:
@@ -93,6 +116,7 @@ class LessonSession:
         self._live: LiveState | None = None
         self._synced = 0  # steps < _synced have had their effect on the live state
         self._runs: dict[int, RunResult] = {}
+        self._states: dict[int, dict[str, TensorFacts]] = {}  # live facts: -1 at the start, i after run step i
         self._observed: dict[int, Observation] = {}
         self._questions: dict[int, Question] = {}
 
@@ -126,12 +150,14 @@ class LessonSession:
         """Give every step up to `upto` its effect: runs performed, predictions observed."""
         if self._live is None:
             self._live = LiveState(self.comp)
+            self._states[-1] = self._live.facts()
         while self._synced <= upto and self._synced < len(self.steps):
             step = self.steps[self._synced]
             if step.kind == "predict":
                 self._observed[step.index] = self._live.observe(step.target)
             elif step.kind == "run":
                 self._runs[step.index] = self._live.run(step.target)
+                self._states[step.index] = self._live.facts()
             self._synced += 1
 
     @property
@@ -152,6 +178,11 @@ class LessonSession:
         return self.records[self.index]
 
     @property
+    def is_open(self) -> bool:
+        """The current step still takes an answer (pending, or skipped and come back to)."""
+        return self.step.takes_answer and self.record.status in ("pending", "skipped")
+
+    @property
     def finished(self) -> bool:
         """Every step has been answered, revealed, skipped or shown."""
         return all(r.done for r in self.records)
@@ -163,11 +194,11 @@ class LessonSession:
         step = self.steps[index]
         asked = step.definition.asked_node(step.target)
         nodes = list(self.comp.nodes)
-        later = set(nodes[nodes.index(asked) :]) if asked in self.comp.nodes else set(nodes)
+        later = set(nodes[nodes.index(asked) :]) if asked in self.comp.nodes else set()
         shown = {s.definition.asked_node(s.target) for s in self.steps[:index]}
         for other in self.steps[index:]:
             node = other.definition.asked_node(other.target)
-            if node is not None and other.takes_answer and node not in shown:
+            if node in self.comp.nodes and other.takes_answer and node not in shown:  # inputs are always on screen
                 later.add(node)
         return frozenset(later)
 
@@ -244,14 +275,16 @@ class LessonSession:
         step = self.steps[self.index if index is None else index]
         return tuple(self.text(h) for h in step.hints) or _default_hints(step, self)
 
-    def reveal(self) -> Reveal:
+    def reveal(self, *, derivative: bool = True) -> Reveal:
         """Show the truth of the current step; it then counts as revealed, not solved."""
         step, record = self.step, self.record
         if step.takes_answer and not record.done:
             record.status = "revealed"
-        return self.truth()
+        return self.truth(derivative=derivative)
 
-    def truth(self, index: int | None = None) -> Reveal:
+    def truth(self, index: int | None = None, *, derivative: bool = True) -> Reveal:
+        """The truth of a step; `derivative=False` leaves out the symbolic derivative
+        (a front end that must stay responsive asks `derivative()` on the side)."""
         index = self.index if index is None else index
         step = self.steps[index]
         if step.kind == "explain":
@@ -264,14 +297,9 @@ class LessonSession:
             q = self.question(index)
             native = q.native
             differs = self.comp.dtype != "float64" and format_value(native) != format_value(q.expected)
-            derivative = None
-            if step.kind == "local":
-                from .expr.symbolic import local_derivative
-
-                of, wrt = step.target
-                derivative = local_derivative(self.comp.nodes[of], wrt, self.comp.sizes)
+            symbolic = self.derivative(index) if derivative else None
             return Reveal(
-                expected, format_value(q.expected), format_value(native) if differs else None, derivative, step.answer
+                expected, format_value(q.expected), format_value(native) if differs else None, symbolic, step.answer
             )
         self._sync(index)
         if step.kind == "run":
@@ -280,6 +308,29 @@ class LessonSession:
             return Reveal(expected, result.outcome, answer=step.answer, message=message)
         observation = self._observed[index]
         return Reveal(expected, format_value(observation.value), answer=step.answer, message=observation.warning)
+
+    def derivative(self, index: int | None = None) -> str | None:
+        """A local step's symbolic derivative, or None: no per-element form, or sympy took
+        longer than SYMBOLIC_SECONDS (it runs in a child process that is then killed)."""
+        step = self.steps[self.index if index is None else index]
+        if step.kind != "local":
+            return None
+        from .bounded import call_with_limit
+        from .expr.symbolic import local_derivative, warm_up
+
+        warm_up()  # imported here once, so that the child does not import it again
+        of, wrt = step.target
+        return call_with_limit(local_derivative, self.comp.nodes[of], wrt, self.comp.sizes, seconds=SYMBOLIC_SECONDS)
+
+    def live_facts(self, index: int | None = None) -> dict[str, TensorFacts]:
+        """torch's facts about every tensor as step `index` shows them: after the runs up
+        to it, but before its own run while that asks for the outcome and is not answered."""
+        index = self.index if index is None else index
+        self._sync(index)
+        step, record = self.steps[index], self.records[index]
+        still_asked = step.takes_answer and record.status in ("pending", "skipped")
+        upto = index - 1 if step.kind == "run" and still_asked else index
+        return self._states[max(i for i in self._states if i <= upto)]
 
     def run_result(self, index: int | None = None) -> RunResult:
         index = self.index if index is None else index
@@ -355,12 +406,25 @@ class LessonSession:
 
     def restart(self) -> None:
         """Start again; a lesson with variants gets new numbers."""
-        if self.lesson.spec.variants:
+        if self.lesson.spec.variants and not self.fixed:
             self.round += 1
             self._use_variant(choose_variant(self.lesson, self.seed, self.round))
         self._reset()
 
     # --- scores and state -----------------------------------------------------
+
+    def totals(self) -> Totals:
+        asked = [r for r, s in zip(self.records, self.steps) if s.takes_answer]
+        solved = [r for r in asked if r.status == "solved"]
+        return Totals(
+            asked=len(asked),
+            solved=len(solved),
+            first_try=sum(not r.mistakes for r in solved),
+            revealed=sum(r.status == "revealed" for r in asked),
+            skipped=sum(r.status == "skipped" for r in asked),
+            attempts=sum(r.attempts for r in self.records),
+            hints=sum(r.hints for r in self.records),
+        )
 
     @property
     def score(self) -> tuple[int, int]:
@@ -400,26 +464,16 @@ class LessonSession:
         current = records[index][1] if 0 <= index < len(records) else None
         self.index = where.get(current, min(max(index, 0), len(self.steps) - 1))
 
-    def facts(self) -> dict[str, dict]:
-        """What the learner has established so far, for drawing the graph:
-        forward values reached, gradients found and local factors found."""
-        reached = self.index
-        passed = {s.index for s in self.steps if self.records[s.index].done or s.index < reached}
-        values, gradients, factors = {}, {}, {}
-        forward_steps = {s.target for s in self.steps if s.kind == "forward"}
-        engine = self._engine
-        for s in self.steps:
-            if s.index in passed and engine is not None:
-                if s.kind == "forward":
-                    values[s.target] = engine.native.values[s.target]
-                elif s.kind == "gradient":
-                    gradients[s.target] = engine.native.gradients[s.target]
-                elif s.kind == "local":
-                    factors[tuple(s.target)] = engine.native.local[tuple(s.target)]
-        if engine is not None:
-            for name in (*self.comp.inputs, *(n for n in self.comp.nodes if n not in forward_steps)):
-                values[name] = engine.native.values[name]
-        return {"values": values, "gradients": gradients, "factors": factors}
+    def facts(self, index: int | None = None) -> Facts:
+        """What the graph may show at step `index` (torch is loaded for it)."""
+        index = self.index if index is None else index
+        found = [s for s, r in zip(self.steps, self.records) if r.status in ("solved", "revealed")]
+        native = self.engine.native
+        return Facts(
+            factors={tuple(s.target): native.local[tuple(s.target)] for s in found if s.kind == "local"},
+            gradients={s.target: native.gradients[s.target] for s in found if s.kind == "gradient"},
+            live=self.live_facts(index),
+        )
 
 
 def _from_v1(identities: list) -> list:

@@ -25,6 +25,7 @@ def run(
     student: str | None = None,
     plain: bool = False,
     ansi: bool = False,
+    authored: bool = False,
     practice: bool = False,
 ) -> int:
     lessons, problems = library(paths or [BUNDLED])
@@ -35,7 +36,8 @@ def run(
         return 2
     single = len(paths) == 1 and Path(paths[0]).is_file()
     open_lesson = lessons[0].id if single else None
-    store = ProgressStore(data_dir or default_data_dir(), student or default_student())
+    store = ProgressStore(data_dir or default_data_dir(), student or default_student(), fallback=True)
+    store.authored = authored
     if practice:
         empty = store.start_practice(lessons).empty
         if empty:
@@ -46,6 +48,9 @@ def run(
         if plain:
             from .plain import PlainTutor
 
+            store.on_problem = said
+            if store.problem:
+                said(store.problem)
             PlainTutor(lessons, store, problems=problems).run(open_lesson)
         else:
             from .ui.app import TutorApp
@@ -53,4 +58,16 @@ def run(
             TutorApp(lessons, problems, store, ansi=ansi, open_lesson=open_lesson, practice=practice).run()
     finally:
         store.close()
-    return 0
+    return progress_status(store)
+
+
+def said(message: str) -> None:
+    print(f"autograd-tutor: {message}", file=sys.stderr, flush=True)
+
+
+def progress_status(store: ProgressStore) -> int:
+    """The exit status once the tutor has ended: 1, with the reason, when progress was lost."""
+    if not store.failed:
+        return 0
+    said(store.problem or "your progress could not be saved.")
+    return 1

@@ -25,6 +25,7 @@ from textual import events  # noqa: E402
 from autograd_tutor.lesson.loader import library  # noqa: E402
 from autograd_tutor.progress import ProgressStore  # noqa: E402
 from autograd_tutor.ui.app import TutorApp  # noqa: E402
+from autograd_tutor.ui.screens.intro import IntroScreen  # noqa: E402
 
 KEYSTROKES = 1000
 ROOT = Path(__file__).parent.parent
@@ -50,6 +51,9 @@ async def measure(data_dir: Path, file: Path, target: tuple, answer_text: str) -
         while not app.engines_ready:
             await pilot.pause(0.05)
         await pilot.pause()
+        if isinstance(app.screen, IntroScreen):  # the lesson's first page: on to the steps
+            await pilot.press("enter")
+            await pilot.pause()
         screen = app.screen
         kind, step_target = target
         steps = screen.session.steps

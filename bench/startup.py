@@ -43,8 +43,10 @@ def main() -> None:
         screen = statistics.median(first_screen(data_dir) for _ in range(RUNS))
     ratio = screen / torch
     verdict = "ok" if ratio <= 0.35 else "OVER"
-    print(f"startup   first screen {screen * 1000:.0f} ms / import torch {torch * 1000:.0f} ms"
-          f" = {ratio:.2f} (bar 0.35) {verdict}")
+    print(
+        f"startup   first screen {screen * 1000:.0f} ms / import torch {torch * 1000:.0f} ms"
+        f" = {ratio:.2f} (bar 0.35) {verdict}"
+    )
 
 
 if __name__ == "__main__":

@@ -177,9 +177,9 @@ def test_plain_mode_shows_the_options_and_the_feedback(tmp_path):
     PlainTutor([les], store, read=lambda _: next(typed), write=out.append).run(open_lesson=les.id)
     text = "\n".join(out)
     assert "Why is x.grad 6 times 2 at x = 3?\n\n1. backward() ran twice" in text
-    assert "Not right: x is still 3: nothing assigned to it." in text
+    assert "✗ x is still 3: nothing assigned to it." in text
     assert "Cannot read that: Answer with the number (1 to 3) or the letter (a to c) of an option." in text
-    assert "Correct. (read as option 1 (a))\nYes: += into .grad.\nClear .grad before each backward()." in text
+    assert "✓ Correct: a  (read as option 1 (a))\nYes: += into .grad.\nClear .grad before each backward()." in text
 
 
 def test_a_saved_choose_step_resumes_by_its_question():

@@ -188,6 +188,16 @@ def test_the_bundled_course_has_no_warnings():
     assert problems == [] and len(lessons) >= 12
 
 
+@pytest.mark.parametrize(
+    ("text", "message"), [("transpose(x)", "transpose takes a matrix"), ("softmax(0, [0, 1])", "dim")]
+)
+def test_a_scalar_to_transpose_or_a_list_as_dim_is_a_message_not_a_crash(text, message):
+    """Found by hypothesis: an answer `transpose(4)` or `softmax(x, [0])` raised instead of being judged."""
+    session = LessonSession(load_fixture("chain"))
+    verdict = session.check(text)
+    assert verdict.status in ("wrong", "invalid") and message in verdict.feedback
+
+
 def test_a_list_as_a_clamp_bound_is_refused_with_a_message():
     session = LessonSession(load_fixture("chain"))
     verdict = session.check("clamp(x, 0, [1, 2])")  # was a TypeError (found by the property tests)

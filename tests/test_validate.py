@@ -328,6 +328,20 @@ def test_a_node_that_does_not_lead_to_the_output_is_warned_about(tmp_path):
     assert problems and not [p for p in problems if p.severity == "error" or "does not lead" in p.message]
 
 
+def test_a_side_node_a_step_asks_for_or_the_prose_names_is_used(tmp_path):
+    """A finite difference computed beside the graph: not on the way to the output,
+    but asked for by a written step (and what it is made of), or named in prose."""
+    side = WARNED.replace("  y: w*x\n", "  up: w*(x + 0.1)\n  fd: (up - w*x)/0.1\n  other: 2*w\n  y: w*x\n")
+    side = side.replace("id: warned", "id: side") + "output: y\n"
+    asked = side.replace("steps:\n", "steps:\n  - forward: fd\n    answer: w\n")
+    file = tmp_path / "side.yaml"
+    file.write_text(asked)
+    unused = [p.message.split()[0] for p in validate([file]) if "does not lead" in p.message]
+    assert unused == ["other"]
+    file.write_text(asked.replace("title: The gradient", "intro: Twice w is {other}.\ntitle: The gradient"))
+    assert [p for p in validate([file]) if "does not lead" in p.message] == []
+
+
 # --- values as torch stores them ----------------------------------------------------------------------------
 
 

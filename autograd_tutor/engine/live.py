@@ -65,6 +65,17 @@ class Observation:
     backwards: int = 0  # for N.grad: the backward() calls summed in it since it was created or zeroed
 
 
+@dataclass(frozen=True)
+class TensorFacts:
+    """What torch says about one tensor of the live state, read without changing it."""
+
+    value: Value
+    requires_grad: bool
+    is_leaf: bool
+    grad_fn: str | None  # its name, e.g. PowBackward0
+    grad: Value | None  # .grad as torch holds it (None on a non-leaf that does not retain it)
+
+
 class LiveState:
     def __init__(self, comp: Computation):
         self.comp = comp
@@ -164,6 +175,21 @@ class LiveState:
                 self.tensors[name].register_hook(lambda grad, name=name: self._print(f"grad of {name}:", grad))
             case _:
                 raise TypeError(f"unknown operation {op!r}")
+
+    def facts(self) -> dict[str, TensorFacts]:
+        """Every tensor's live facts, read-only (a non-leaf's .grad is read without its warning)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return {
+                name: TensorFacts(
+                    to_value(tensor),
+                    bool(tensor.requires_grad),
+                    bool(tensor.is_leaf),
+                    None if tensor.grad_fn is None else tensor.grad_fn.name(),
+                    None if tensor.grad is None else to_value(tensor.grad),
+                )
+                for name, tensor in self.tensors.items()
+            }
 
     def _print(self, *parts: Any) -> None:
         """What `print(*parts)` would print, kept for the run's output."""

@@ -162,6 +162,7 @@ def _cross_entropy(logits, target):
 
 
 def _transpose(a):
+    a = np.asarray(a)  # a number arrives as a float
     if a.ndim != 2:
         raise IndexError(f"transpose takes a matrix (2-D), not a tensor of shape {tuple(a.shape)}")
     return a.T

@@ -45,6 +45,12 @@ class Tolerance:
         a, t = np.asarray(answer, dtype=float), np.asarray(truth, dtype=float)
         if a.shape != t.shape and a.ndim:
             return False
+        if not t.ndim:  # the same rule for two numbers, without numpy's overhead
+            x, y = float(a), float(t)
+            if math.isnan(x) or math.isnan(y) or math.isinf(x) or math.isinf(y):
+                return x == y
+            atol = self.atol * min(1.0, max(abs(y), self.floor)) if self.scaled else self.atol
+            return abs(x - y) <= atol + self.rtol * abs(y)
         with np.errstate(invalid="ignore", over="ignore"):
             return bool(np.all(np.isclose(a, t, rtol=self.rtol, atol=self.atol_for(t))))
 

@@ -122,8 +122,8 @@ class MathQuestion:
                 if _same_formula(expr, mistake.answer, self.names):
                     return Verdict.wrong(mistake.feedback, "authored", read_as)
             return Verdict.wrong(f"Your formula does not compute here: {err.message}.", "shape", read_as)
-        for mistake in self.step.mistakes:
-            if self._matches(answer, mistake.answer):
+        for mistake, prepared in self._mistakes:
+            if self._matches(answer, prepared):
                 return Verdict.wrong(mistake.feedback, "authored", read_as)
         expected = self.expected
         if here.shape != expected.shape and not (here.ndim == 0 and self._broadcasts):
@@ -172,18 +172,31 @@ class MathQuestion:
     def _right_here(self, here: Value) -> bool:
         return any(self.tol.close(here, t) for t in (self.expected, self.native, *self.alternatives))
 
-    def _matches(self, answer: _Answer, mistake_text: str) -> bool:
+    @cached_property
+    def _mistakes(self) -> list[tuple[Mistake, tuple[_Answer, Value, bool] | None]]:
+        """The author's mistakes, each read once: (its answer, its value here,
+        whether that value is right), or None when it cannot be read here."""
+        found: list[tuple[Mistake, tuple[_Answer, Value, bool] | None]] = []
+        for mistake in self.step.mistakes:
+            try:
+                prepared = _Answer(self.parse(mistake.answer), self)
+                value = prepared.at(self.points[0])
+            except (ParseError, EvalError):
+                found.append((mistake, None))
+                continue
+            found.append((mistake, (prepared, value, self._right_here(value))))
+        return found
+
+    def _matches(self, answer: _Answer, prepared: tuple[_Answer, Value, bool] | None) -> bool:
         """Whether the answer is an authored mistake: at the test points too when
         both are formulas; at the lesson's values otherwise, unless that value is
         right (then a right number stays right)."""
-        try:
-            mistake = _Answer(self.parse(mistake_text), self)
-            value = mistake.at(self.points[0])
-        except (ParseError, EvalError):
+        if prepared is None:
             return False
+        mistake, value, right = prepared
         if answer.formula and mistake.formula:  # a "mistake" right everywhere is no mistake
             return answer.matches(mistake.at_or_none, self.truth_at)
-        if self._right_here(value):
+        if right:
             return False
         return answer.shape_ok(value) and self.tol.close(answer.at(self.points[0]), value)
 

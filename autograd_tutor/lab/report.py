@@ -13,17 +13,15 @@ import csv
 import io
 import json
 import re
-import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ..progress import DATABASE, STUDENTS, valid_student
+from ..progress import DATABASE, STUDENTS, ProgressError, ProgressRow, StoreContents, read_store, valid_student
 from . import skills as skills_report
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_COLUMNS = "student, lesson, state, step, steps, solved, asked, attempts, hints, reveals, finished, updated"
 
 
 @dataclass
@@ -91,8 +89,9 @@ def build(data_dir: Path, lesson_paths: list[str] | None = None) -> Report:
     for path, only in _databases(data_dir, problems):
         if only:
             students.add(only)
-        models.update(skills_report.read(path, only, problems))
-        for record in _read(path, only, catalogue, problems):
+        contents = _read(path, only, problems)
+        models.update(contents.skills)
+        for record in (_record(row, catalogue) for row in contents.rows):
             students.add(record.student)
             key = (record.student, record.lesson)
             if key not in found or found[key].updated < record.updated:
@@ -136,65 +135,40 @@ def _databases(data_dir: Path, problems: list[str]):
         yield database, entry.name
 
 
-def _read(path: Path, only: str | None, catalogue: dict, problems: list[str]) -> list[Record]:
+def _read(path: Path, only: str | None, problems: list[str]) -> StoreContents:
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
-    except sqlite3.Error as err:
-        problems.append(f"{path}: cannot open: {err}")
-        return []
-    try:
-        if only is None:
-            rows = db.execute(f"SELECT {_COLUMNS} FROM progress").fetchall()
-        else:
-            rows = db.execute(f"SELECT {_COLUMNS} FROM progress WHERE student = ?", (only,)).fetchall()
-    except sqlite3.Error as err:
-        problems.append(f"{path}: cannot read: {err}")
-        return []
-    finally:
-        db.close()
-    records = []
-    for row in rows:
-        try:
-            records.append(_record(row, catalogue))
-        except (TypeError, ValueError) as err:
-            problems.append(f"{path}: a row of {row[0]!r} is damaged ({err}); skipped")
-    return records
+        contents = read_store(path, only)
+    except ProgressError as err:
+        problems.append(f"cannot read: {err}")
+        return StoreContents([], {}, [])
+    problems.extend(contents.damaged)
+    return contents
 
 
-def _record(row: tuple, catalogue: dict) -> Record:
-    student, lesson_id, state, step, steps, solved, asked, attempts, hints, reveals, finished, updated = row
-    student, lesson_id = str(student), str(lesson_id)
-    if not valid_student(student):
-        raise ValueError("not a student name")
-    lesson = catalogue.get(lesson_id)
-    step, steps = int(step), int(steps)
-    finished = bool(finished)
+def _record(row: ProgressRow, catalogue: dict) -> Record:
+    lesson = catalogue.get(row.lesson)
     return Record(
-        student=student,
-        lesson=lesson_id,
-        title=lesson.title if lesson is not None else lesson_id,
-        status="finished" if finished else f"step {step + 1}/{steps}",
-        step=step,
-        steps=steps,
-        solved=int(solved),
-        asked=int(asked),
-        attempts=int(attempts),
-        hints=int(hints),
-        reveals=int(reveals),
-        finished=finished,
-        updated=float(updated),
-        last_activity=datetime.fromtimestamp(float(updated)).strftime("%Y-%m-%d %H:%M"),
-        mistakes=_mistakes(state, lesson),
+        student=row.student,
+        lesson=row.lesson,
+        title=lesson.title if lesson is not None else row.lesson,
+        status="finished" if row.finished else f"step {row.step + 1}/{row.steps}",
+        step=row.step,
+        steps=row.steps,
+        solved=row.solved,
+        asked=row.asked,
+        attempts=row.attempts,
+        hints=row.hints,
+        reveals=row.reveals,
+        finished=row.finished,
+        updated=row.updated,
+        last_activity=datetime.fromtimestamp(row.updated).strftime("%Y-%m-%d %H:%M"),
+        mistakes=mistakes_of(row.state, lesson),
     )
 
 
-def _mistakes(state: str, lesson) -> list[dict]:
+def mistakes_of(state: dict | None, lesson) -> list[dict]:
     """The diagnosed wrong answers kept in the session state (records[].mistakes[].diagnosis)."""
-    try:
-        data = json.loads(state)
-    except (TypeError, ValueError):
-        return []
-    records = data.get("records") if isinstance(data, dict) else None
+    records = state.get("records") if isinstance(state, dict) else None
     if not isinstance(records, list):
         return []
     found = []
@@ -207,7 +181,15 @@ def _mistakes(state: str, lesson) -> list[dict]:
             if isinstance(diagnosis, str) and diagnosis:
                 if diagnosis == "authored":  # a mistake the lesson lists: its feedback says which
                     diagnosis = _authored(mistake.get("feedback"))
-                found.append({"step": index + 1, "where": _where(lesson, index), "diagnosis": diagnosis[:80]})
+                answer = mistake.get("answer")
+                found.append(
+                    {
+                        "step": index + 1,
+                        "where": where(lesson, index),
+                        "diagnosis": diagnosis[:80],
+                        "answer": answer[:80] if isinstance(answer, str) else "",
+                    }
+                )
     return found
 
 
@@ -219,7 +201,7 @@ def _authored(feedback: object) -> str:
     return f"authored: {first[:60]}"
 
 
-def _where(lesson, index: int) -> str:
+def where(lesson, index: int) -> str:
     """A step as a teacher would name it: `step 5 (dz/dx)`."""
     if lesson is None or index >= len(lesson.steps):
         return f"step {index + 1}"

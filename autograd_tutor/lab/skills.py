@@ -1,7 +1,7 @@
 """The skills part of `report`: each student's mastery per skill, and the class's weakest skills.
 
-Mastery is the learner model's P(known) (see docs/mastery.md), read from each
-student's database, read-only. A skill a student has not met yet is not shown for
+Mastery is the learner model's P(known) (see docs/mastery.md), as `progress.read_store`
+reads it from each student's database, read-only. A skill a student has not met yet is not shown for
 them and does not count in the class's average.
 """
 
@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from pathlib import Path
 
-from ..mastery import store as mastery_store
 from ..mastery.model import MASTERED, LearnerModel, bar, course_skills
 
 STRUGGLING = 0.5  # below this P(known) a student is named under a class skill
@@ -49,25 +46,6 @@ class SkillsReport:
 
     def as_dict(self) -> dict:
         return {"skills": [asdict(s) for s in self.students], "weakest_skills": [asdict(c) for c in self.weakest]}
-
-
-def read(path: Path, only: str | None, problems: list[str]) -> dict[str, LearnerModel]:
-    """The learner models in one database (only student `only`'s, when given)."""
-    try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
-    except sqlite3.Error as err:
-        problems.append(f"{path}: cannot open: {err}")
-        return {}
-    try:
-        if not db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'mastery'").fetchone()[0]:
-            return {}  # written before the learner model existed
-        models = mastery_store.read_all(db)
-    except sqlite3.Error as err:
-        problems.append(f"{path}: cannot read the skills: {err}")
-        return {}
-    finally:
-        db.close()
-    return {s: m for s, m in models.items() if only is None or s == only}
 
 
 def build(models: dict[str, LearnerModel], lessons: list) -> SkillsReport:

@@ -185,6 +185,7 @@ class LessonSpec(_Strict):
     tags: list[str] = []
     skills: list[str] = []
     intro: str | None = None
+    recap: str | None = Field(None, description="Markdown: what the learner takes away, shown in the summary")
     dtype: Literal["float16", "float32", "float64"] = "float32"
     tolerance: Tolerance | None = None
     variants: bool = Field(False, description="give each learner their own numbers, and new ones on restart")

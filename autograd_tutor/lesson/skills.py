@@ -75,7 +75,7 @@ def inferred(kind: str, target: Any, comp: Computation) -> tuple[str, ...]:
         found.append("forward-pass")
     elif kind in ("local", "backprop"):
         of, wrt = target
-        found.append("chain-rule" if kind == "local" else "backprop-by-hand")
+        found += ["chain-rule"] if kind == "local" else ["backprop-by-hand", "vector-jacobian-product"]
         found += _edge_skills(comp.nodes.get(of), wrt)
         if kind == "local" and (comp.shapes.get(of) or comp.shapes.get(wrt)):
             found.append("vector-gradients")

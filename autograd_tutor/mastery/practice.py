@@ -6,7 +6,7 @@ and judged exactly as in the lesson. The next item is chosen when it is needed,
 from the model as it stands after the answers so far:
 
 - each skill's need is how far it is from known, 1 − P(known), plus a review
-  bonus that grows over REVIEW_DAYS without seeing it (up to REVIEW_WEIGHT);
+  bonus that grows over days without seeing it (see `schedule.py`);
 - skills take turns in proportion to their need: the next item goes to the skill
   with the highest need / (1 + items it already had in this practice), so the
   weakest skill comes first and gets the most items;
@@ -30,19 +30,10 @@ from ..lesson.loader import Lesson
 from ..lesson.steps import Step
 from ..session import LessonSession
 from ..variants import COUNT
-from .model import LearnerModel, Move, Observation, SkillState, observation
+from .model import LearnerModel, Move, Observation, observation
+from .schedule import Candidate, candidates, rank
 
 SIZE = 10  # items in one practice
-DAY = 86400.0
-REVIEW_DAYS = 7.0  # a skill unseen for this long is fully due for review
-REVIEW_WEIGHT = 0.3  # what full review adds to a skill's need
-
-
-@dataclass(frozen=True)
-class Candidate:
-    lesson: Lesson
-    step: Step
-    skills: tuple[str, ...]
 
 
 @dataclass
@@ -63,23 +54,6 @@ class Item:
         errors and warnings): a `predict` or `run` item is asked about that state."""
         earlier = [s.index for s in self.lesson.steps[: self.step.index] if s.kind == "run"]
         return [r for i in earlier for r in self.session.run_result(i).results]
-
-
-def candidates(lessons: list[Lesson], finished: set[str]) -> list[Candidate]:
-    """Every step that takes an answer and names a skill, in the finished lessons, in course order."""
-    found = []
-    for lesson in lessons:
-        if lesson.id in finished:
-            for step in lesson.steps:
-                if step.takes_answer and step.skills:
-                    found.append(Candidate(lesson, step, step.skills))
-    return found
-
-
-def need(state: SkillState, now: float) -> float:
-    """How much a skill needs practice (0 to 1 + REVIEW_WEIGHT)."""
-    due = 0.0 if state.last_seen is None else min(1.0, max(0.0, now - state.last_seen) / (REVIEW_DAYS * DAY))
-    return (1 - state.known) + REVIEW_WEIGHT * due
 
 
 @dataclass
@@ -171,9 +145,7 @@ class Practice:
 
     def ranked(self) -> list[str]:
         """The pool's skills in the order they get the next item: need / (1 + items had)."""
-        given = Counter(item.skill for item in self.items)
-        order = {s: i for i, s in enumerate(self.skills)}
-        return sorted(order, key=lambda s: (-need(self.model.get(s), self.now) / (1 + given[s]), order[s]))
+        return rank(self.skills, self.model, self.now, Counter(item.skill for item in self.items))
 
     def _choose(self) -> tuple[str, Candidate]:
         ranked = self.ranked()

@@ -6,6 +6,7 @@ the first screen is drawn; a lesson opened before then shows a loading state.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 
 from textual.app import App, SystemCommand
@@ -14,6 +15,7 @@ from textual.screen import Screen
 
 from ..lesson.loader import Lesson
 from ..lesson.problems import Problem
+from ..present.course import course_progress, next_lesson
 from ..progress import ProgressStore
 
 
@@ -44,20 +46,39 @@ class TutorApp(App):
         self.open_lesson = open_lesson
         self.open_practice = practice  # start with a practice (`autograd-tutor practice`)
         self.lab = lab  # a student on a shared server: nothing that reaches its files or programs
-        self.symbolic_ready = False  # sympy imported, by the warm-up worker
+        self.symbolic_ready = threading.Event()  # set by the warm-up once sympy is imported
         self.broken: dict[str, Problem] = {}  # lesson id -> the first error validate reports, once checked
         if ansi:
             self.theme = "ansi-dark"
 
-    def on_mount(self) -> None:
+    def get_default_screen(self) -> Screen:
+        """The catalogue is the first screen drawn (no blank screen before it)."""
         from .screens.catalogue import CatalogueScreen
 
-        self.push_screen(CatalogueScreen())
+        return CatalogueScreen()
+
+    def on_mount(self) -> None:
+        self.use_store(self.store)
         if self.open_lesson:
             self.open(self.open_lesson)
         elif self.open_practice:
             self.start_practice()
         self.call_after_refresh(self.start_warm_up)
+
+    def use_store(self, store: ProgressStore) -> None:
+        """Keep progress in `store` from now on (a lab tutor started ahead gets its
+        student's store this way), saying so if it cannot save."""
+        self.store = store
+        store.on_problem = self.progress_problem
+        if store.problem:
+            self.progress_problem(store.problem)
+        screen = self.screen
+        if screen.is_mounted and hasattr(screen, "refresh_rows"):  # the catalogue shows progress
+            screen.refresh_rows()
+
+    def progress_problem(self, message: str) -> None:
+        """The progress store cannot save: say so, and let the learner go on."""
+        self.notify(message, title="Progress not saved", severity="error", timeout=20, markup=False)
 
     def start_warm_up(self) -> None:
         """Begin importing torch, once the first screen is on the terminal."""
@@ -75,7 +96,7 @@ class TutorApp(App):
         if broken:
             self.call_from_thread(self.mark_broken, broken)
         warm_up()
-        self.call_from_thread(setattr, self, "symbolic_ready", True)
+        self.symbolic_ready.set()
 
     def mark_broken(self, broken: dict[str, Problem]) -> None:
         from .screens.catalogue import CatalogueScreen
@@ -92,6 +113,17 @@ class TutorApp(App):
 
     def lesson(self, lesson_id: str) -> Lesson:
         return next(lesson for lesson in self.lessons if lesson.id == lesson_id)
+
+    def next_lesson(self, lesson_id: str) -> Lesson | None:
+        return next_lesson(self.lessons, lesson_id)
+
+    def course_progress(self) -> str:
+        return course_progress(self.lessons, self.store.summary())
+
+    def where(self, lesson: Lesson) -> str:
+        """A lesson's title and its place in the course, for title bars."""
+        place = next((i for i, other in enumerate(self.lessons, 1) if other.id == lesson.id), None)
+        return f"{lesson.title} · lesson {place} of {len(self.lessons)}" if place else lesson.title
 
     def open(self, lesson_id: str) -> None:
         from .screens.lesson import LessonScreen
@@ -128,13 +160,13 @@ class TutorApp(App):
     def deliver_screenshot(self, filename=None, path=None, time_format=None) -> str | None:
         """Not in a lab session: it would write into the server's file system."""
         if self.lab:
-            self.notify("Screenshots are not available in a lab session.")
+            self.notify("Screenshots are not available in a lab session.", markup=False)
             return None
         return super().deliver_screenshot(filename, path, time_format)
 
     def open_url(self, url: str, *, new_tab: bool = True) -> None:
         """Not in a lab session: it would start a browser on the server."""
         if self.lab:
-            self.notify(f"Open {url} on your own computer.")
+            self.notify(f"Open {url} on your own computer.", markup=False)
             return
         super().open_url(url, new_tab=new_tab)

@@ -94,14 +94,16 @@ def public(key: Path) -> str:
 class Server:
     """`autograd-tutor serve` in a subprocess, on 127.0.0.1 and a port the OS picks."""
 
-    def __init__(self, directory: Path, *args: str):
+    def __init__(self, directory: Path, *args: str, preexec_fn=None):
         self.dir = directory
         self.data = directory / "data"
         self.out_path = directory / "serve.out"
         self.err_path = directory / "serve.err"
         argv = [str(COMMAND), "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", str(self.data), *args]
+        if "--ready" not in args:
+            argv += ["--ready", "1"]  # one tutor started ahead: both ways of starting one are used
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
-            self.proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+            self.proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, preexec_fn=preexec_fn)
         self.seen: set[int] = set()  # every process ever seen below the server
         self.port = self._wait_listening()
 

@@ -49,7 +49,7 @@ def test_a_lab_session_offers_the_tutors_commands_and_theme_quit_keys_only(tmp_p
     async def main() -> None:
         async with app.run_test(size=(80, 24)) as pilot:
             titles = await palette_titles(app, pilot)
-            assert {"Theme", "Quit", "Keys", "Open lesson", "Continue", "Reset lesson"} <= titles
+            assert {"Theme", "Quit", "Keys", "Open lesson", "Continue", "Restart lesson"} <= titles
             assert titles & TEXTUAL_OWN == {"Theme", "Quit", "Keys"}
             app.action_screenshot()  # as a [@click=app.screenshot] in some text would
             app.action_screenshot("x.svg", str(tmp_path))

@@ -59,7 +59,7 @@ def lab(tmp_path_factory) -> Path:
     # bob's own database claims alice's lesson 2: a database speaks only for its owner
     db = sqlite3.connect(data / "students" / "bob" / "progress.sqlite3")
     row = db.execute("SELECT * FROM progress WHERE student = 'bob'").fetchone()
-    db.execute("INSERT INTO progress VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", ("alice", "square", *row[2:]))
+    db.execute("INSERT INTO progress VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", ("alice", "square", *row[2:]))
     db.commit()
     db.close()
     return data
@@ -149,13 +149,18 @@ def test_a_report_run_as_root_leaves_the_students_files_theirs(cli, tmp_path):
 
 
 def test_a_mistake_the_lesson_lists_is_named_by_its_feedback():
-    from autograd_tutor.lab.report import _mistakes
+    from autograd_tutor.lab.report import mistakes_of
 
     feedback = "You dropped the inner derivative 2x: the chain rule multiplies by ∂y/∂x = 2x too."
     state = {"records": [{"mistakes": []}, {"mistakes": [{"answer": "cos(x**2)", "diagnosis": "authored",
                                                           "feedback": feedback}]}]}  # fmt: skip
-    found = _mistakes(json.dumps(state), load(CHAIN))
+    found = mistakes_of(state, load(CHAIN))
     assert found == [
-        {"step": 2, "where": "step 2 (value of z)", "diagnosis": "authored: You dropped the inner derivative 2x"}
+        {
+            "step": 2,
+            "where": "step 2 (value of z)",
+            "diagnosis": "authored: You dropped the inner derivative 2x",
+            "answer": "cos(x**2)",
+        }
     ]
-    assert _mistakes("not json", None) == [] and _mistakes('{"records": 5}', None) == []
+    assert mistakes_of(None, None) == [] and mistakes_of({"records": 5}, None) == []

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pexpect
 
@@ -303,4 +304,34 @@ def test_a_killed_server_leaves_no_tutor_behind(tmp_path):
         client.expect(pexpect.EOF, timeout=30)
     finally:
         client.close(force=True)
+        server.stop()
+
+
+def test_a_tutor_started_ahead_shows_its_students_own_progress(tmp_path, tmux):
+    """With tutors started ahead, the one a returning student gets was drawn before anyone
+    connected: it must show that student's progress, at the student's window size, and
+    save to the student's own store."""
+    server = Server(tmp_path, "--open", "--lessons", str(CHAIN), "--ready", "2")
+    try:
+        server.wait_log("2 tutors started ahead are ready")
+        tmux.start("first", ssh_args(server.port, "rita"))
+        tmux.wait_for("first", "not started")
+        tmux.keys("first", "Enter")
+        tmux.wait_for("first", "PowBackward0")
+        tmux.type("first", "16")
+        tmux.keys("first", "Enter")
+        tmux.wait_for("first", "Step 2 of 5")
+        tmux.keys("first", "C-q")
+        tmux.wait_for("first", "EXIT=0")
+        server.wait_log("2 tutors started ahead are ready", count=2)  # refilled once it was quiet
+        started = len(server.session_pids())
+        tmux.start("again", ssh_args(server.port, "rita"))
+        screen = tmux.wait_for("again", "step 2 of 5")
+        assert "autograd-tutor" in screen.splitlines()[0]  # drawn at 80x24, not at the size it waited at
+        (pid,) = server.session_pids()[started:]
+        assert Path(f"/proc/{pid}/comm").read_text().strip() == "agt-rita"
+        tmux.keys("again", "C-q")
+        tmux.wait_for("again", "EXIT=0")
+        assert sorted(p.name for p in (server.data / "students").iterdir()) == ["rita"]
+    finally:
         server.stop()

@@ -13,12 +13,13 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from .conftest import CHAIN, COMMAND, TITLE, client_options, descendants, keygen, public, ssh_args, wait_gone
+from .conftest import CHAIN, TITLE, client_options, descendants, keygen, public, ssh_args, wait_gone
 
 DOCS = Path(__file__).parent.parent.parent / "docs" / "lab.md"
 SSHD = "/usr/sbin/sshd"
@@ -57,7 +58,7 @@ def sshd(tmp_path):
     port = free_port()
     match = [
         line.replace("Match Group tutor-students", f"Match User {user}")
-        .replace("/opt/autograd-tutor/.venv/bin/autograd-tutor", str(COMMAND))
+        .replace("/opt/autograd-tutor/.venv/bin/python", sys.executable)
         .replace("--data-dir /srv/autograd-lab", f"--data-dir {data} --lessons {CHAIN}")
         for line in documented_match_block()
     ]
@@ -78,6 +79,7 @@ def sshd(tmp_path):
                 "PermitRootLogin prohibit-password",
                 f"AllowUsers {user}",
                 "Subsystem sftp internal-sftp",
+                "AcceptEnv PYTHON* TEXTUAL* LANG LC_*",  # the worst case: a server that lets clients set them
                 *match,
                 "",
             ]
@@ -156,3 +158,29 @@ def test_sshd_gives_the_tutor_and_nothing_else(sshd):
     assert sftp.returncode != 0
     result = ssh("-N", "-o", "ExitOnForwardFailure=yes", "-R", "127.0.0.1:0:127.0.0.1:9")
     assert result.returncode == 255 and "forwarding failed" in result.stderr
+
+
+def test_the_students_environment_cannot_reach_python(sshd, tmux, tmp_path):
+    """With sshd accepting PYTHON* and TEXTUAL* from clients, a student sends
+    PYTHONINSPECT (quitting would drop to `>>>`), PYTHONPATH with a sitecustomize.py and a
+    crafted TERM: the tutor runs isolated, and quitting ends the session."""
+    port, user, key = sshd["port"], sshd["user"], sshd["key"]
+    evil = tmp_path / "evil"
+    evil.mkdir()
+    marker = tmp_path / "ran"
+    (evil / "sitecustomize.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    sent = f"PYTHONINSPECT=1 PYTHONPATH={evil} TEXTUAL=devtools TEXTUAL_DRIVER=os:system"
+    tmux.start("lab", ["env", "TERM=../../x;y", *ssh_args(port, user, key, "-o", f"SetEnv={sent}", "-tt")])
+    tmux.wait_for("lab", TITLE)
+    sshd["seen"] |= descendants(sshd["proc"].pid)
+    (tutor,) = [
+        p for p in descendants(sshd["proc"].pid) if b"autograd_tutor" in Path(f"/proc/{p}/cmdline").read_bytes()
+    ]
+    assert Path(f"/proc/{tutor}/cmdline").read_bytes().split(b"\0")[1] == b"-I"
+    env = dict(item.split(b"=", 1) for item in Path(f"/proc/{tutor}/environ").read_bytes().split(b"\0") if item)
+    assert env[b"TERM"] == b"xterm-256color"
+    assert not [name for name in env if name.startswith((b"PYTHON", b"TEXTUAL"))]
+    tmux.keys("lab", "C-q")
+    screen = tmux.wait_for("lab", "EXIT=")
+    assert "EXIT=0" in screen and ">>>" not in screen
+    assert not marker.exists()

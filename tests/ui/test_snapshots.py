@@ -1,53 +1,85 @@
-"""SVG snapshots of the main screens at 80x24 (pytest-textual-snapshot).
-
-Update them after an intended change with `pytest tests/ui --snapshot-update`
-and look at the report before committing."""
+"""SVG snapshots of the main screens at 80x24 and 60x20 (and one at 200x50), with
+pytest-textual-snapshot. Update them after an intended change with
+`pytest tests/ui --snapshot-update`, and look at the report before committing."""
 
 from __future__ import annotations
 
-from autograd_tutor.lesson.loader import BUNDLED
+import pytest
 
-from .pilot import make_app, type_text, wait_until
+from .pilot import COURSE, make_app, past_intro, type_text, wait_until
 
-
-def quiet_app(data_dir, **kwargs):
-    app = make_app(data_dir, **kwargs)
-    app.animation_level = "none"
-    return app
+SIZES = [(80, 24), (60, 20)]
 
 
 async def ready(pilot) -> None:
     await wait_until(pilot, lambda: pilot.app.engines_ready)
+    await pilot.pause()
 
 
-def test_catalogue_of_the_bundled_course(snap_compare, data_dir):
-    assert snap_compare(quiet_app(data_dir, paths=(BUNDLED,)), terminal_size=(80, 24), run_before=ready)
+async def answers(pilot, *texts: str) -> None:
+    for text in texts:
+        await type_text(pilot, text)
+        await pilot.press("enter")
+    await pilot.pause()
 
 
-def test_lesson_mid_backward_pass(snap_compare, data_dir):
-    async def mid_backward(pilot):
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_catalogue_of_the_bundled_course(snap_compare, data_dir, size):
+    assert snap_compare(make_app(data_dir, paths=(COURSE,)), terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_intro_page(snap_compare, data_dir, size):
+    app = make_app(data_dir, paths=(COURSE,), open_lesson="chain-rule-sin-square")
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+async def mid_backward(pilot) -> None:
+    await ready(pilot)
+    await past_intro(pilot)
+    await answers(pilot, "16", "sin(16)", "cos(y)")  # each right answer moves on
+    await type_text(pilot, "2*x")
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [*SIZES, (200, 50)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_lesson_mid_backward_pass(snap_compare, data_dir, size):
+    app = make_app(data_dir, paths=(COURSE,), open_lesson="chain-rule-sin-square")
+    assert snap_compare(app, terminal_size=size, run_before=mid_backward)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_plot_with_its_tangent(snap_compare, data_dir, size):
+    async def plotted(pilot):
         await ready(pilot)
-        for answer in ("16", "sin(16)", "cos(y)"):  # each right answer moves on
-            await type_text(pilot, answer)
-            await pilot.press("enter")
-        await type_text(pilot, "2*x")
-        await pilot.pause()
+        await past_intro(pilot)
+        await answers(pilot, "16", "sin(16)", "cos(y)", "2*x")
+        await pilot.press("ctrl+l")  # the gradient step: z as x moves
+        await answers(pilot, "2*x*cos(x**2)")  # right, with an explanation: it stays, the tangent drawn
 
-    app = quiet_app(data_dir, open_lesson="chain-rule-sin-square")
-    assert snap_compare(app, terminal_size=(80, 24), run_before=mid_backward)
+    app = make_app(data_dir, paths=(COURSE,), open_lesson="chain-rule-sin-square")
+    assert snap_compare(app, terminal_size=size, run_before=plotted)
 
 
-def test_summary(snap_compare, data_dir):
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_behaviour_lesson_after_a_run(snap_compare, data_dir, size):
+    async def after_runs(pilot):
+        await ready(pilot)
+        await past_intro(pilot)
+        await pilot.press("enter")  # run: y.backward()
+        await answers(pilot, "6", "ok")  # x.grad; then forward + backward again: ok
+
+    app = make_app(data_dir, paths=(COURSE,), open_lesson="gradients-accumulate")
+    assert snap_compare(app, terminal_size=size, run_before=after_runs)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_summary(snap_compare, data_dir, size):
     async def finish(pilot):
         await ready(pilot)
-        for answer in ("16", "sin(16)", "-cos(y)"):  # each right answer moves on
-            await type_text(pilot, answer)
-            await pilot.press("enter")
+        await answers(pilot, "16", "sin(16)", "-cos(y)")
         await pilot.press("ctrl+r", "enter")  # -cos(y) was wrong: reveal, then on
-        for answer in ("2*x", "2*x*cos(x**2)"):
-            await type_text(pilot, answer)
-            await pilot.press("enter")
-        await pilot.pause()
+        await answers(pilot, "2*x", "2*x*cos(x**2)")
 
-    app = quiet_app(data_dir, open_lesson="chain-rule-sin-square")
-    assert snap_compare(app, terminal_size=(80, 24), run_before=finish)
+    app = make_app(data_dir, open_lesson="chain-rule-sin-square")
+    assert snap_compare(app, terminal_size=size, run_before=finish)

@@ -1,5 +1,5 @@
-"""The first screen needs neither torch nor sympy; a lesson opened before torch
-is loaded shows a loading state and becomes answerable once it is."""
+"""The first screen needs neither torch nor sympy; in a lesson opened before torch
+is loaded the learner can type, and the answer is judged once torch is there."""
 
 from __future__ import annotations
 
@@ -27,13 +27,13 @@ def test_first_screen_is_drawn_without_torch(tmp_path):
         async def main():
             async with app.run_test(size=(80, 24)) as pilot:
                 await pilot.pause()
-                assert "Chain rule through sin" in str(app.screen.query_one("DataTable").get_row_at(1))
+                assert "Chain rule through sin" in str(app.screen.query_one("DataTable").get_row_at(1)[1])
                 assert started, "the warm-up is asked for once the screen is drawn"
                 assert "torch" not in sys.modules and "sympy" not in sys.modules
                 await pilot.press(*"sin", "enter")
                 await pilot.pause()
-                assert "Loading torch" in str(app.screen.query_one("#status").render())
-                assert app.screen.query_one("#answer").disabled
+                await pilot.press("1", "6")  # typing goes on while torch loads
+                assert "torch is loading" in str(app.screen.query_one("#status").render())
                 assert "torch" not in sys.modules
                 TutorApp.start_warm_up(app)
                 for _ in range(500):
@@ -41,8 +41,7 @@ def test_first_screen_is_drawn_without_torch(tmp_path):
                         break
                     await pilot.pause(0.02)
                 await pilot.pause()
-                assert not app.screen.query_one("#answer").disabled
-                assert "Loading" not in str(app.screen.query_one("#status").render())
+                assert "matches torch" in str(app.screen.query_one("#status").render())  # judged once loaded
                 print("ok")
 
         asyncio.run(main())

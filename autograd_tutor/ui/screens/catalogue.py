@@ -9,17 +9,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.markup import escape
+from rich.text import Text
+from textual import events
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from ...lesson.loader import unloaded
 from ...lesson.problems import Problem
+from ...present.course import resume_at
+from ...present.spans import line
+from ..look import content, literal
+from ..widgets.footer import TutorFooter
 from ..widgets.title import TitleBar
+from ..widgets.typing import TypedInput
 from .confirm import Confirm
-from .skills import PRACTICE_KEY, SKILLS_KEY, skills_line
+from .responsive import NARROW, ResponsiveScreen
+from .skills import PRACTICE_KEY, SKILLS_KEY, SkillsScreen, course_line
 
 _FILE = "file:"  # the row key of a file that does not load
 
@@ -28,11 +34,11 @@ def _level(level: int | None) -> str:
     return "●" * level + "○" * (5 - level) if level else ""
 
 
-class CatalogueScreen(Screen):
+class CatalogueScreen(ResponsiveScreen):
     BINDINGS = [
         Binding("enter", "open", "Open", priority=True),
         Binding("ctrl+n", "continue", "Continue"),
-        Binding("ctrl+r", "reset", "Reset lesson"),
+        Binding("ctrl+g", "reset", "Restart lesson"),
         Binding("ctrl+y", "reset_all", "Reset all"),
         Binding(PRACTICE_KEY, "practise", "Practise"),
         Binding(SKILLS_KEY, "skills", "Skills", show=False),  # named in the course line
@@ -42,38 +48,78 @@ class CatalogueScreen(Screen):
         Binding("pageup", "move(-10)", show=False, priority=True),
         Binding("escape", "clear_filter", show=False),
     ]
+    FOOTER_MIN_WIDTH = {"reset_all": 80}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.width = 0  # the terminal width the table is laid out for (0: not yet)
+        self.narrow = False
+        self.title_room = 12
+        self.returning = False  # shown once already: a resume is a return from a lesson
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
-        yield Input(placeholder="type to filter lessons", id="filter")
+        yield TypedInput(placeholder="type to filter lessons", id="filter")
         yield Static(id="course", markup=False)
         yield DataTable(id="lessons", cursor_type="row", zebra_stripes=True)
-        yield Static(id="details")
+        yield Static(id="details", markup=False)
         yield Static(id="problems", markup=False)
-        yield Footer()
+        yield TutorFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("#", "Lesson", "Level", "Progress")
         table.can_focus = False
-        problems = self.app.problems
+        table.set_class(self.app.ansi_color, "ansi")
+        problems = [p for p in self.app.problems if p.severity == "error"]  # warnings are for authors
         if problems:
             noun = "problem" if len(problems) == 1 else "problems"
-            text = f"{len(problems)} {noun} in the lesson files (run `autograd-tutor validate`):\n"
-            self.query_one("#problems", Static).update(text + "\n".join(str(p) for p in problems[:3]))
-        self.refresh_rows()
-        self.show_course()
+            head = f"{len(problems)} {noun} in the lesson files (run `autograd-tutor validate`):"
+            self.query_one("#problems", Static).update(literal("\n".join([head, *(str(p) for p in problems[:3])])))
         search = self.query_one(Input)
         search.cursor_blink = self.app.blink
         search.focus()
 
-    def on_screen_resume(self) -> None:
-        self.refresh_rows()
-        self.show_course()
+    def fit(self, width: int) -> None:
+        self.lay_out(width)
 
-    def refresh_rows(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size.width != self.width:
+            self.lay_out(event.size.width)
+
+    def lay_out(self, width: int) -> None:
+        """The columns for `width`, each as wide as what it will hold (measured here, from the
+        text, so that a tutor started before its terminal's size is known lays out right too)."""
+        self.width = width
+        self.narrow = width < NARROW  # the level column goes
+        self.title_room = max(width - (30 if self.narrow else 38), 12)  # titles are shortened to fit
+        titles = [lesson.spec.title for lesson in self.app.lessons] + [Path(f).name for f in self.unloaded]
+        steps = [len(lesson.steps) for lesson in self.app.lessons] or [1]
+        states = ["not started", "broken", f"step {max(steps)} of {max(steps)}", f"done {max(steps)}/{max(steps)}"]
+        columns = [("#", 2), ("Lesson", min(max(map(len, titles), default=6), self.title_room))]
+        columns += [] if self.narrow else [("Level", 5)]
+        columns.append(("Progress", max(map(len, states))))
         table = self.query_one(DataTable)
-        selected = self.selected
+        table.clear(columns=True)
+        for label, size in columns:
+            table.add_column(label, width=max(size, len(label)))
+        self.refresh_rows(cursor=self.selected or self.resume_at())
+
+    def on_screen_resume(self) -> None:
+        """Back from a lesson: the whole course again, the cursor on the lesson in progress."""
+        if not self.returning:  # the first showing: fit() has just drawn the rows
+            self.returning = True
+            return
+        self.query_one(Input).value = ""
+        self.refresh_rows(cursor=self.resume_at())
+
+    def resume_at(self) -> str | None:
+        return resume_at(self.app.lessons, self.app.store.summary(), self.app.store.last_lesson())
+
+    def refresh_rows(self, cursor: str | None = None) -> None:
+        if not self.width:
+            return  # no columns before the screen is fitted
+        table = self.query_one(DataTable)
+        cursor = cursor or self.selected
         words = self.query_one(Input).value.lower().split()
         progress = self.app.store.summary()
         table.clear()
@@ -84,22 +130,24 @@ class CatalogueScreen(Screen):
                 continue
             done = progress.get(lesson.id)
             state = "broken" if lesson.id in self.app.broken else done.describe() if done else "not started"
-            table.add_row(f"{number:02}", spec.title, _level(spec.level), state, key=lesson.id)
+            title = spec.title
+            if len(title) > self.title_room:
+                title = title[: self.title_room - 1] + "…"
+            cells = [f"{number:02}", title, *([] if self.narrow else [_level(spec.level)])]
+            cells.append(state)
+            table.add_row(*(Text(c) for c in cells), key=lesson.id)  # Text: never read as markup
         for file in self.unloaded:
             if all(w in file.lower() for w in words):
-                table.add_row("--", Path(file).name, "", "broken", key=_FILE + file)
-        if selected is not None and selected in table.rows:
-            table.move_cursor(row=table.get_row_index(selected))
+                cells = ["--", Path(file).name, *([] if self.narrow else [""]), "broken"]
+                table.add_row(*(Text(c) for c in cells), key=_FILE + file)
+        if cursor is not None and cursor in table.rows:
+            table.move_cursor(row=table.get_row_index(cursor))
+        self.query_one("#course", Static).update(literal(self.course_line(), "dim"))
         self.show_details()
 
-    def show_course(self) -> None:
+    def course_line(self) -> str:
         """Course progress, and the skills in one line."""
-        lessons, progress = self.app.lessons, self.app.store.summary()
-        done = sum(p.finished for lesson_id, p in progress.items() if any(x.id == lesson_id for x in lessons))
-        text = f"Course: {done}/{len(lessons)} done"
-        practice = self.app.store.start_practice(lessons)
-        skills = skills_line(self.app.store.mastery(), lessons, practice)
-        self.query_one("#course", Static).update(text + (f" · {skills}" if skills else ""))
+        return course_line(self.app.store, self.app.lessons, self.app.course_progress(), self.width - 4)
 
     @property
     def unloaded(self) -> dict[str, Problem]:
@@ -122,16 +170,18 @@ class CatalogueScreen(Screen):
         lesson_id = self.selected
         details = self.query_one("#details", Static)
         if lesson_id is None:
-            details.update("No lesson matches the filter.")
+            details.update(literal("No lesson matches the filter (Esc clears it).", "dim"))
             return
         problem = self.problem_of(lesson_id)
         if problem is not None:
             where = Path(problem.file).name + (f":{problem.line}:{problem.col}" if problem.line else "")
-            details.update(f"[b]Broken[/b] at {escape(where)}: {escape(problem.message)}")
+            details.update(content([line(("Broken", "strong"), f" at {where}: {problem.message}")]))
             return
         spec = self.app.lesson(lesson_id).spec
-        tags = f"\n[dim]tags: {escape(', '.join(spec.tags))}[/dim]" if spec.tags else ""
-        details.update(f"[b]{escape(spec.title)}[/b]\n{escape(spec.summary or '')}{tags}")
+        lines = [line((spec.title, "strong")), line(spec.summary or "")]
+        if spec.tags:
+            lines.append(line((f"tags: {', '.join(spec.tags)}", "dim")))
+        details.update(content(lines))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.refresh_rows()
@@ -149,7 +199,7 @@ class CatalogueScreen(Screen):
             return
         problem = self.problem_of(self.selected)
         if problem is not None:
-            self.notify(f"This lesson is broken: {escape(problem.message)}", severity="error")
+            self.notify(f"This lesson is broken: {problem.message}", severity="error", markup=False)
             return
         self.app.open(self.selected)
 
@@ -158,14 +208,12 @@ class CatalogueScreen(Screen):
         if last and last not in self.app.broken and any(lesson.id == last for lesson in self.app.lessons):
             self.app.open(last)
         else:
-            self.notify("No lesson started yet: pick one and press Enter.")
+            self.notify("No lesson started yet: pick one and press Enter.", markup=False)
 
     def action_practise(self) -> None:
         self.app.start_practice()
 
     def action_skills(self) -> None:
-        from .skills import SkillsScreen
-
         self.app.push_screen(SkillsScreen())
 
     def action_clear_filter(self) -> None:
@@ -181,16 +229,16 @@ class CatalogueScreen(Screen):
             if yes:
                 self.app.store.reset(lesson_id)
                 self.refresh_rows()
-                self.notify(f"Progress of “{title}” reset.")
+                self.notify(f"Progress of “{title}” forgotten: it starts again from the first step.", markup=False)
 
-        self.app.push_screen(Confirm(f"Forget your progress in “{title}”?"), done)
+        self.app.push_screen(Confirm(f"Restart “{title}” from the first step? Your answers in it are forgotten."), done)
 
     def action_reset_all(self) -> None:
         def done(yes: bool | None) -> None:
             if yes:
                 self.app.store.reset()
                 self.refresh_rows()
-                self.notify("All progress reset.")
+                self.notify("All progress reset.", markup=False)
 
         self.app.push_screen(Confirm("Forget your progress in every lesson?"), done)
 
@@ -199,5 +247,5 @@ class CatalogueScreen(Screen):
         yield SystemCommand("Continue", "Reopen the last lesson at its step", self.action_continue)
         yield SystemCommand("Practise", "Ten steps of finished lessons, weakest skills first", self.action_practise)
         yield SystemCommand("Skills", "Each skill of the course and how well you know it", self.action_skills)
-        yield SystemCommand("Reset lesson", "Forget the progress of the highlighted lesson", self.action_reset)
+        yield SystemCommand("Restart lesson", "Forget the progress of the highlighted lesson", self.action_reset)
         yield SystemCommand("Reset all progress", "Forget the progress of every lesson", self.action_reset_all)

@@ -1,254 +1,300 @@
-"""The lesson screen: the graph on the left, the current step on the right."""
+"""The lesson screen: the graph (or the plot) on the left, the current step on the right.
+
+What to show comes from the presenter (`autograd_tutor.present`); this screen
+only lays it out, handles keys, and keeps work off the UI thread: torch loads in
+the app's warm-up worker (keys typed meanwhile are kept and judged once it is
+ready) and a revealed derivative is worked out by sympy in a time-limited child.
+"""
 
 from __future__ import annotations
 
-from rich.markup import escape
+from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, Input, Markdown, Static
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import Input, Markdown, Static
 
-from ...expr.display import to_text
 from ...lesson.loader import Lesson
-from ...session import LessonSession
+from ...present.graph import graph_facts
+from ...present.plot import plot_view
+from ...present.spans import Line, line
+from ...present.step import (
+    LOADING,
+    PENDING,
+    Keys,
+    StepView,
+    feedback_lines,
+    live_status,
+    moved_on,
+    no_more_hints,
+    step_view,
+    verdict_lines,
+)
+from ...session import SYMBOLIC_SECONDS, LessonSession
+from ..look import content, set_text
+from ..widgets.footer import TutorFooter
 from ..widgets.graph import GraphView
+from ..widgets.plot import FunctionPlot
 from ..widgets.title import TitleBar
+from ..widgets.typing import TypedInput
 from .confirm import Confirm
+from .intro import IntroScreen
+from .responsive import ResponsiveScreen
+
+KEYS = Keys(hint="ctrl+t", reveal="ctrl+r", next="ctrl+n")
+SYMBOLIC_WAIT = 60.0  # the longest a reveal waits for sympy to finish loading
 
 
-class LessonScreen(Screen):
+class LessonScreen(ResponsiveScreen):
     BINDINGS = [
         Binding("ctrl+t", "hint", "Hint"),
         Binding("ctrl+r", "reveal", "Reveal"),
         Binding("ctrl+b", "back", "Back"),
         Binding("ctrl+n", "next", "Next"),
+        Binding("ctrl+o", "intro", "Intro"),
+        Binding("ctrl+l", "plot", "Plot"),
         Binding("ctrl+g", "restart", "Restart"),
         Binding("escape", "lessons", "Lessons"),
     ]
+    FOOTER_MIN_WIDTH = {"intro": 100, "restart": 100, "plot": 80, "back": 80}
 
     def __init__(self, lesson: Lesson, session: LessonSession | None = None):
         super().__init__()
         self.lesson = lesson
-        store = self.app.store
-        self.session = session or LessonSession(lesson, store.load(lesson.id), seed=store.seed)
-        self.skills_before = store.mastery()  # the summary says which skills moved since
-        self.ready = False
-        self.shown_hints: list[str] = []
-        self.note = ""  # shown under an empty answer box: how the last step went
+        self.session = session or self.app.store.open(lesson)
+        self.pending: list[str] = []  # answers entered (with Enter) before torch was loaded
+        self.derivatives: dict[int, str | None] = {}  # revealed local steps' symbolic derivatives
+        self.transient = False  # the feedback shows a verdict that editing the answer clears
+        self.plot_toggled = False  # the plot key flips the default: shown in a wide terminal, else not
+        self.reading = False  # keep the step scrolled to its end while it grows (a right answer's explanation)
+        self.note: Line | None = None  # shown under an empty answer box: how the last step went
+        self.skills_before = self.app.store.mastery()  # the summary says which skills moved since
+
+    @property
+    def ready(self) -> bool:
+        return self.app.engines_ready
 
     def compose(self) -> ComposeResult:
-        yield TitleBar(self.lesson.title)
-        with Horizontal():
-            with VerticalScroll(id="graph-pane"):
-                yield GraphView(id="graph")
+        yield TitleBar(self.where())
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                with VerticalScroll(id="graph-pane"):
+                    yield GraphView(id="graph")
+                yield FunctionPlot(id="function-plot")
             with VerticalScroll(id="step-pane"):
-                yield Static(id="step-title")
+                yield Static(id="step-title", markup=False)
                 yield Markdown(id="prompt")
-                yield Static(id="formula")
-                yield Input(id="answer", placeholder="your answer, then Enter")
-                yield Static(id="status")
-                yield Static(id="feedback")
+                yield Static(id="formula", markup=False)
+                yield TypedInput(id="answer", placeholder="your answer, then Enter")
+                yield Static(id="status", markup=False)
+                yield Static(id="feedback", markup=False)
                 yield Markdown(id="explain")
-        yield Footer()
+        yield TutorFooter()
 
     def on_mount(self) -> None:
-        answer = self.query_one("#answer", Input)
-        answer.cursor_blink = self.app.blink
-        if self.session.index == 0 and not self.session.record.done and self.session.intro:
-            self.query_one("#explain", Markdown).update(self.session.intro)
-        self.watch(self.app, "engines_ready", self._engines_ready)
+        self.save()  # opened: the lesson in progress, where the catalogue resumes
+        self.query_one("#answer", Input).cursor_blink = self.app.blink
+        self.render_step()
+        self.watch(self.app, "engines_ready", self._engines_ready, init=False)
+        self.watch(self.query_one("#step-pane"), "virtual_size", self._step_grew, init=False)
+        if self.opens_with_intro():
+            self.call_after_refresh(self.action_intro)
+
+    def where(self) -> str:
+        """The title bar's text."""
+        return self.app.where(self.lesson)
+
+    def opens_with_intro(self) -> bool:
+        """A lesson not begun opens on its introduction."""
+        session = self.session
+        return session.index == 0 and not any(r.done for r in session.records) and bool(session.intro)
+
+    def _step_grew(self) -> None:
+        if self.reading:
+            self.query_one("#step-pane").scroll_end(animate=False)
 
     def _engines_ready(self, ready: bool) -> None:
         if not ready:
-            self.query_one("#status", Static).update("Loading torch…")
-            self.query_one("#answer", Input).disabled = True
-            self.render_step(intro=True)
             return
-        if not self.ready:
-            self.ready = True
-            self.session.engine  # noqa: B018 - build the truths now, not on the first keystroke
-            self.render_step(intro=True)
+        self.session.engine  # noqa: B018 - build the truths now, not on the first keystroke
+        answer = self.query_one("#answer", TypedInput)
+        entered, self.pending = self.pending, []
+        rest = answer.value  # typed after the last Enter
+        self.render_step()
+        for text in entered:  # every Enter in order, as if torch had been there all along
+            self.enter(answer.take() + text)
+        answer.value += rest
 
     def save(self) -> None:
+        """The session as it stands, to the learner's store (a practice records only first tries)."""
         self.app.store.save(self.session)
 
     # --- drawing ----------------------------------------------------------------
 
-    def render_step(self, intro: bool = False) -> None:
-        session, step, record = self.session, self.session.step, self.session.record
-        self.query_one("#step-title", Static).update(f"[b]{escape(self.step_title())}[/b]")
-        self.query_one("#prompt", Markdown).update(session.prompt)
-        self.query_one("#formula", Static).update(self.formula())
-        answer = self.query_one("#answer", Input)
-        answer.value = ""
-        answer.disabled = not self.ready
-        answer.placeholder = "your answer, then Enter" if self.open_for_answer else "Enter: next step"
-        self.note = ""
-        self.query_one("#status", Static).update("" if self.ready else "Loading torch…")
-        self.shown_hints = list(session.hints()[: record.hints])
-        feedback = ""
-        if self.ready and record.status == "solved":
-            feedback = f"[green]✓ Correct:[/green] {escape(record.answer or '')}"
-        elif self.ready and record.status == "revealed":
-            feedback = self.reveal_text()
-        elif self.ready and step.kind == "run" and not step.ask:
-            feedback = self.run_text()
-        elif record.status == "skipped":
-            feedback = "[dim]Skipped. Answer now, or ctrl+n to go on.[/dim]"
-        if self.shown_hints and not record.done:
-            feedback = self.hints_text()
-        self.query_one("#feedback", Static).update(feedback)
-        explain = session.explanation if record.done and step.explain else ""
-        if intro and step.index == 0 and not record.done and session.intro:
-            explain = session.intro
-        self.query_one("#explain", Markdown).update(explain)
-        self.draw_graph()
-        answer.focus()
+    def step_view(self) -> StepView:
+        return step_view(self.session, self.ready, KEYS, self.derivatives.get(self.session.index))
 
-    def step_title(self) -> str:
-        step = self.session.step
-        return f"Step {step.index + 1} of {len(self.session.steps)} · {step.definition.label}"
-
-    def draw_graph(self) -> None:
+    def render_step(self, keep: str = "") -> None:
+        """Draw the current step as it stands; `keep` is put in the answer box."""
         session = self.session
-        grad_fn = session.engine.grad_fn if self.ready else {}
-        focus = (session.step.kind, session.step.target)
-        self.query_one(GraphView).show(session.comp, session.facts(), grad_fn, focus)
+        self.reading = False
+        view = self.step_view()
+        self.query_one("#step-title", Static).update(content([line((view.title, "strong"))]))
+        self.query_one("#prompt", Markdown).update(view.prompt)
+        formula = self.query_one("#formula", Static)
+        formula.update(content(view.formula))
+        formula.display = bool(view.formula)
+        answer = self.query_one("#answer", Input)
+        answer.value = keep
+        answer.placeholder = "your answer, then Enter" if view.open else "Enter: next step"
+        self.note = None
+        self.show_status(keep)
+        self.query_one("#feedback", Static).update(content(view.feedback))
+        self.transient = False
+        self.query_one("#explain", Markdown).update(view.explain)
+        self.query_one(GraphView).show(graph_facts(session, self.ready))
+        self.place_plot()
+        answer.focus()
+        self.refresh_bindings()
 
-    def formula(self) -> str:
-        comp, step = self.session.comp, self.session.step
-        if step.kind in ("forward", "local"):
-            node = step.target if step.kind == "forward" else step.target[0]
-            return f"{node} = {self.pretty(comp.nodes[node])}"
-        if step.kind == "gradient":
-            count = comp.path_count(step.target)
-            if count > 4:
-                return f"d{comp.output}/d{step.target} = the sum over {count} paths of the local factors' products"
-            terms = [" · ".join(f"∂{a}/∂{b}" for a, b in path) or "1" for path in comp.paths(step.target)]
-            return f"d{comp.output}/d{step.target} = " + (" + ".join(terms) if terms else "0")
-        return ""
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """Keys that do nothing on this step are shown greyed in the footer."""
+        session = self.session
+        if action == "hint":
+            return True if self.ready and session.is_open and session.record.hints < len(session.hints()) else None
+        if action == "reveal":
+            return True if self.ready and session.is_open else None
+        if action == "back":
+            return True if session.index > 0 else None
+        return True
 
-    def pretty(self, expr) -> str:
-        """sympy's Unicode printer once it is loaded; our one-line form until then."""
-        if self.app.symbolic_ready:
-            from ...expr.symbolic import pretty
+    def show_feedback(self, lines, transient: bool = False) -> None:
+        set_text(self.query_one("#feedback", Static), content(lines))
+        self.transient = transient
 
-            text = pretty(expr)
-            if "\n" not in text:
-                return text
-        return to_text(expr)
+    def show_status(self, text: str) -> None:
+        """The line under the answer box: the live check of `text`, or the last note."""
+        if not text.strip():
+            shown = content([self.note]) if self.note else Content("")
+        elif not self.ready:
+            shown = content([LOADING])
+        elif self.session.is_open:
+            shown = content([live_status(self.session.check(text))])
+        else:
+            shown = Content("")
+        self.set_status(shown)
 
-    @property
-    def open_for_answer(self) -> bool:
-        step, record = self.session.step, self.session.record
-        return step.takes_answer and record.status in ("pending", "skipped")
-
-    def hints_text(self) -> str:
-        return "\n".join(f"[yellow]Hint {i}:[/yellow] {escape(h)}" for i, h in enumerate(self.shown_hints, 1))
-
-    def reveal_text(self) -> str:
-        truth = self.session.truth()
-        says = "the answer" if self.session.step.kind == "choose" else "torch says"
-        lines = [f"[magenta]{says}:[/magenta] {escape(truth.text)}"]
-        if truth.native:
-            lines.append(f"[dim]in {self.session.comp.dtype}: {escape(truth.native)}[/dim]")
-        if truth.derivative:
-            step = self.session.step
-            lines.append(f"∂{step.target[0]}/∂{step.target[1]} = {truth.derivative}")
-        if truth.answer:
-            lines.append(f"model answer: {truth.answer}")
-        if truth.message:
-            lines.append(f"[red]{escape(truth.message)}[/red]")
-        return "\n".join(lines)
-
-    def run_text(self) -> str:
-        result = self.session.run_result()
-        lines = []
-        for r in result.results:
-            lines.append(f"[cyan]>>> {escape(r.code.splitlines()[0])}[/cyan]" + (" …" if "\n" in r.code else ""))
-            lines += [escape(printed) for printed in r.output]
-            if r.warning:
-                lines.append(f"[yellow]UserWarning: {escape(r.warning)}[/yellow]")
-            if r.error:
-                lines.append(f"[red]{escape(r.error)}[/red]")
-        lines.append("[green]ok[/green]" if result.outcome == "ok" else "[red]error[/red]")
-        return "\n".join(lines)
+    def set_status(self, shown: Content) -> None:
+        status = self.query_one("#status", Static)
+        status.display = bool(shown.plain)  # no blank line when there is nothing to say
+        set_text(status, shown)
 
     # --- answering ----------------------------------------------------------------
 
     def on_input_changed(self, event: Input.Changed) -> None:
         """The live check: does it parse, how was it read, does it match torch?"""
-        status = self.query_one("#status", Static)
-        text = event.value
-        if not self.ready or not self.open_for_answer or not text.strip():
-            status.update(self.note if self.ready else "Loading torch…")
-            return
-        self.note = ""
-        verdict = self.session.check(text)
-        if verdict.status == "invalid":
-            pointer = f" (at column {verdict.col + 1})" if verdict.col is not None else ""
-            status.update(f"[red]✗ {escape(verdict.feedback)}{pointer}[/red]")
-        elif verdict.correct:
-            status.update(f"read as: {escape(verdict.read_as)}   [green]✓ matches torch, Enter[/green]")
-        else:
-            status.update(f"read as: {escape(verdict.read_as)}")
+        if self.transient:  # an old verdict is about an answer that is being changed
+            self.show_feedback(feedback_lines(self.session, self.ready, KEYS, self.derivatives.get(self.session.index)))
+        if event.value:
+            self.note = None
+        self.show_status(event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        """The box is empty now (see TypedInput): what follows in it was typed after Enter."""
         if not self.ready:
+            self.pending.append(event.value)
+            noted = ", ".join(t for t in self.pending if t.strip()) or "Enter"
+            self.set_status(content([line((f"Noted: {noted} (taken as soon as torch is ready)", "dim"))]))
             return
-        if not self.open_for_answer:
-            self.action_next()
+        self.enter(event.value)
+
+    def enter(self, text: str) -> None:
+        """Enter with `text`: judge it, or on a finished step go on (the text kept for the next)."""
+        answer = self.query_one("#answer", TypedInput)
+        if not self.session.is_open:
+            self.action_next(carry=text + answer.value)  # typed ahead on a finished step: kept for the next
             return
-        if not event.value.strip():
-            self.query_one("#status", Static).update("[dim]Type an answer, or ctrl+t for a hint.[/dim]")
+        if not text.strip():
+            self.set_status(content([line((f"Type an answer, or {KEYS.hint} for a hint.", "dim"))]))
             return
-        verdict = self.session.submit(event.value)
+        self.submit(text)
+
+    def submit(self, text: str) -> None:
+        """Judge `text`. Right: what was typed behind it stays for the next step. Wrong: it
+        goes back in the box, to be corrected."""
+        session = self.session
+        answer = self.query_one("#answer", TypedInput)
+        verdict = session.submit(text)
         if verdict.status == "invalid":
-            return  # the live status already says what is wrong
+            answer.put_back(text)
+            self.show_status(answer.value)
+            return
         self.save()
-        if verdict.correct:
-            step = self.session.step
-            if not step.explain and step.kind != "run" and not verdict.feedback:  # nothing more to read: move on
-                self.action_next()
-                self.note = f"[green]✓ {escape(event.value)} was right.[/green]"
-                self.query_one("#status", Static).update(self.note)
-                return
-            self.render_step()  # stay: the explanation, or what the run did, comes first
-            extra = self.run_text() if step.kind == "run" else escape(verdict.feedback)
-            feedback = self.query_one("#feedback", Static)
-            feedback.update(f"[green]✓ Correct:[/green] {escape(event.value)}" + (f"\n{extra}" if extra else ""))
+        if not verdict.correct:
+            answer.put_back(text)
+            self.show_status(answer.value)
+            self.show_feedback(verdict_lines(session, verdict, text), transient=True)
+            return
+        step = session.step
+        after = answer.value
+        if not step.explain and step.kind != "run" and not verdict.feedback:  # nothing more to read: move on
+            self.action_next(carry=after)
+            self.note = moved_on(text)
+            self.show_status(after)
         else:
-            diagnosis = verdict.feedback or "Not quite."
-            self.query_one("#feedback", Static).update(f"[red]✗ {escape(diagnosis)}[/red]")
+            self.render_step(keep=after)  # stay: the explanation, or what the run did, comes first
+            self.reading = True  # scrolled down to it as it is laid out (see _step_grew)
 
     # --- actions ----------------------------------------------------------------
 
     def action_hint(self) -> None:
-        if not self.ready or not self.open_for_answer:
+        if not self.ready or not self.session.is_open:
             return
-        hint = self.session.hint()
-        if hint is None:
-            self.notify("No more hints: ctrl+r reveals the answer.")
+        if self.session.hint() is None:
+            self.notify(no_more_hints(KEYS), markup=False)
             return
         self.save()
-        self.shown_hints.append(hint)
-        self.query_one("#feedback", Static).update(self.hints_text())
+        self.show_feedback(feedback_lines(self.session, True, KEYS))
+        self.refresh_bindings()
 
     def action_reveal(self) -> None:
-        if not self.ready or not self.session.step.takes_answer:
+        session = self.session
+        if not self.ready or not session.step.takes_answer:
             return
-        self.session.reveal()
+        session.reveal(derivative=False)
         self.save()
-        self.render_step()
+        if session.step.kind == "local" and session.index not in self.derivatives:
+            self.derivatives[session.index] = PENDING
+            self.work_out_derivative(session.index)
+        self.render_step()  # the attempt in the box is stale now: the answer is on the screen
 
-    def action_next(self) -> None:
+    @work(thread=True, group="derivative", exit_on_error=False)
+    def work_out_derivative(self, index: int) -> None:
+        """sympy, off the UI thread and time-limited (see session.derivative)."""
+        text = None
+        if self.app.symbolic_ready.wait(SYMBOLIC_WAIT):
+            text = self.session.derivative(index)
+        self.app.call_from_thread(self._derivative_found, index, text)
+
+    def _derivative_found(self, index: int, text: str | None) -> None:
+        self.derivatives[index] = text
+        if text is None:
+            self.notify(
+                f"The symbolic form took longer than {SYMBOLIC_SECONDS:g} s: torch's number stands alone.",
+                markup=False,
+            )
+        if self.session.index == index and self.is_attached:
+            self.show_feedback(feedback_lines(self.session, True, KEYS, text))
+
+    def action_next(self, carry: str = "") -> None:
         if not self.ready:
             return
         moved = self.session.advance()
         self.save()
         if moved:
-            self.render_step()
+            self.render_step(keep=carry)
+            self.show_status(carry)
         else:
             from .summary import SummaryScreen
 
@@ -259,22 +305,54 @@ class LessonScreen(Screen):
             self.save()
             self.render_step()
 
+    def action_intro(self) -> None:
+        if self.session.intro:
+            self.app.push_screen(IntroScreen(self.lesson, self.session.intro))
+        else:
+            self.notify("This lesson has no introduction.", markup=False)
+
+    def action_plot(self) -> None:
+        self.plot_toggled = not self.plot_toggled
+        self.place_plot()
+
+    def fit(self, width: int) -> None:
+        self.place_plot()
+
+    def place_plot(self) -> None:
+        """Wide: the plot under the graph (if the step has one). Otherwise: the plot in place of the graph."""
+        wide = self.has_class("wide")
+        view = plot_view(self.session) if self.ready else None
+        shown = self.plot_toggled != wide and (view is not None or not wide)
+        plot = self.query_one(FunctionPlot)
+        plot.display = shown
+        self.query_one("#graph-pane").display = wide or not shown
+        if shown:
+            plot.show(view)
+
     def action_restart(self) -> None:
         def done(yes: bool | None) -> None:
             if yes:
                 self.session.restart()
+                self.derivatives.clear()
                 self.save()
-                self.render_step(intro=True)
+                self.render_step()
+                if self.session.intro:
+                    self.action_intro()
 
-        self.app.push_screen(Confirm("Restart this lesson from the first step?"), done)
+        self.app.push_screen(
+            Confirm("Restart this lesson from the first step? Your answers in it are forgotten."), done
+        )
 
     def action_lessons(self) -> None:
-        self.app.pop_screen()
+        if self.is_current:
+            self.app.pop_screen()
 
     def commands(self):
         yield SystemCommand("Hint", "Show the next hint for this step", self.action_hint)
         yield SystemCommand("Reveal", "Show torch's answer (counts as revealed)", self.action_reveal)
         yield SystemCommand("Back", "Go to the previous step", self.action_back)
         yield SystemCommand("Next", "Go to the next step (skips an unanswered one)", self.action_next)
+        yield SystemCommand("Intro", "Read the lesson's introduction again", self.action_intro)
+        yield SystemCommand("Plot", "Show or hide the plot of the function and its tangent", self.action_plot)
         yield SystemCommand("Restart lesson", "Start this lesson again from the first step", self.action_restart)
         yield SystemCommand("Lessons", "Back to the catalogue", self.action_lessons)

@@ -1,0 +1,50 @@
+"""Screens that adapt to the terminal: compact inputs below 70 columns (60×20
+works), a compact footer below 100 that leaves out the keys a screen marks as
+optional for the width, wider margins from 120 (200×50 uses the room).
+
+A screen is fitted to the terminal when it is mounted, before its first frame,
+and again only when a resize crosses one of these widths."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.screen import Screen
+from textual.widgets import Input
+
+from ..widgets.footer import TutorFooter
+
+NARROW = 70
+ROOMY = 100  # the footer has room for every key and its padding
+WIDE = 120
+
+
+class ResponsiveScreen(Screen):
+    FOOTER_MIN_WIDTH: dict[str, int] = {}  # action -> the width from which its key is in the footer
+
+    _fitted: tuple | None = None  # the width bands the screen is laid out for
+
+    def on_mount(self) -> None:
+        self._fit(self.app.size.width)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.width)
+
+    def _fit(self, width: int) -> None:
+        bands = (width < NARROW, width < ROOMY, width >= WIDE, *(width < w for w in self.FOOTER_MIN_WIDTH.values()))
+        if bands == self._fitted:
+            return
+        first = self._fitted is None
+        self._fitted = bands
+        narrow = width < NARROW
+        self.set_class(narrow, "narrow")
+        self.set_class(width >= WIDE, "wide")
+        for footer in self.query(TutorFooter):
+            footer.compact = width < ROOMY
+        for box in self.query(Input):
+            box.compact = narrow
+        self.fit(width)
+        if not first:
+            self.refresh_bindings()  # the footer recomposes for the new width
+
+    def fit(self, width: int) -> None:
+        """What else a screen changes when the width crosses a band."""
