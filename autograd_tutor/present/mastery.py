@@ -55,15 +55,15 @@ def skills_note(rows: list[SkillRow], first: str | None) -> str:
 
 def skills_lines(model: LearnerModel, lessons: list[Lesson], finished: set[str], key: str) -> list[str]:
     """The skills for the catalogue's course line, the longest first (a front end takes
-    the first that fits): `skills 2/9 mastered, practise chain-rule (19%) (^o)`. None
-    when the lessons name no skills."""
+    the first that fits): `skills 2/9 mastered, weakest chain-rule 19% (^o)`; none
+    when the lessons name no skills. The weakest is the skill practice starts with."""
     skills = course_skills(lessons)
     if not skills:
         return []
     text = f"skills {sum(model.get(s).mastered for s in skills)}/{len(skills)} mastered"
     first = first_skill(lessons, finished, model, time.time())
     shorter = [f"{text} ({key})", f"{text}"]
-    return ([f"{text}, practise {first} ({model.known(first):.0%}) ({key})"] if first else []) + shorter
+    return ([f"{text}, weakest {first} {model.known(first):.0%} ({key})"] if first else []) + shorter
 
 
 def moved_lines(moves: list[Move]) -> list[Line]:

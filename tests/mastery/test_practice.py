@@ -9,7 +9,8 @@ from collections import Counter
 import pytest
 
 from autograd_tutor.mastery.model import DEFAULT, LearnerModel, SkillState
-from autograd_tutor.mastery.practice import DAY, REVIEW_WEIGHT, Practice, candidates, need
+from autograd_tutor.mastery.practice import Practice
+from autograd_tutor.mastery.schedule import DAY, REVIEW_WEIGHT, candidates, need
 from autograd_tutor.session import LessonSession
 
 from .course import course, lesson

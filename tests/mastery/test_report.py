@@ -12,7 +12,7 @@ from conftest import run_cli
 
 from autograd_tutor.mastery.bkt import update
 from autograd_tutor.mastery.model import DEFAULT
-from autograd_tutor.progress import ProgressStore
+from autograd_tutor.progress import MIGRATIONS, ProgressStore
 from autograd_tutor.session import LessonSession
 
 from .course import COURSE, lesson
@@ -87,12 +87,18 @@ def test_the_table(lab):
     assert "Skills, by student" not in only and "Students (" not in only and "chain-rule" in only
 
 
-def test_a_store_from_before_the_learner_model(tmp_path):
+@pytest.mark.parametrize("version", [0, 2])
+def test_a_store_from_before_the_learner_model(tmp_path, version):
+    """A store an older tutor wrote (format 0: before versioning; 2: before the learner
+    model), read as it is: no skills, no problem, and nothing written to it."""
     db = sqlite3.connect(tmp_path / "progress.sqlite3")
-    db.execute("CREATE TABLE progress (student TEXT, lesson TEXT, state TEXT, step INTEGER, steps INTEGER,"
-               " solved INTEGER, asked INTEGER, attempts INTEGER, hints INTEGER, reveals INTEGER,"
-               " finished INTEGER, updated REAL)")  # fmt: skip
+    for migration in MIGRATIONS[: max(version, 1)]:
+        db.executescript(migration)
+    db.execute(f"PRAGMA user_version = {version}")
     db.commit()
     db.close()
     data = json.loads(report(tmp_path, "--format", "json"))
     assert data["skills"] == [] and data["weakest_skills"] == [] and data["problems"] == []
+    db = sqlite3.connect(tmp_path / "progress.sqlite3")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == version
+    db.close()

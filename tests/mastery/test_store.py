@@ -3,6 +3,7 @@ and nothing lost on kill -9."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -15,7 +16,7 @@ import pytest
 
 from autograd_tutor.mastery.bkt import update
 from autograd_tutor.mastery.model import DEFAULT
-from autograd_tutor.progress import ProgressStore
+from autograd_tutor.progress import MIGRATIONS, SCHEMA_VERSION, ProgressStore, read_store
 from autograd_tutor.session import LessonSession
 
 from .course import COURSE, lesson
@@ -100,6 +101,7 @@ def test_a_restarted_lesson_counts_anew(store):
 
 
 def test_damaged_rows_read_as_the_prior(store):
+    store.save(LessonSession(lesson("chain"), variant=0))  # the database is made on the first save
     db = sqlite3.connect(store.path)
     db.executemany(
         "INSERT INTO mastery VALUES (?, ?, ?, ?, ?, ?)",
@@ -125,6 +127,50 @@ def test_students_do_not_share_a_model(tmp_path):
     bob.close()
 
 
+# --- stores older tutors wrote ------------------------------------------------------------------
+
+
+def _old_store(tmp_path, version: int) -> None:
+    """A database as a tutor of progress format `version` left it, with one lesson done
+    halfway (format 0: the tables of the first migration, before PRAGMA user_version)."""
+    chain = lesson("chain")
+    session = LessonSession(chain, variant=0)
+    session.submit("x**2")
+    session.advance()
+    db = sqlite3.connect(tmp_path / "progress.sqlite3")
+    for migration in MIGRATIONS[: max(version, 1)]:
+        db.executescript(migration)
+    db.execute(
+        "INSERT INTO progress (student, lesson, state, step, steps, solved, asked, attempts, hints, reveals,"
+        " finished, updated) VALUES ('me', 'chain', ?, 1, ?, 1, ?, 0, 0, 0, 0, 1.0)",
+        (json.dumps(session.to_state()), len(chain.steps), sum(s.takes_answer for s in chain.steps)),
+    )
+    db.execute("INSERT INTO last_opened VALUES ('me', 'chain')")
+    db.execute(f"PRAGMA user_version = {version}")
+    db.commit()
+    db.close()
+
+
+@pytest.mark.parametrize("version", range(SCHEMA_VERSION))
+def test_an_older_store_is_upgraded_and_keeps_its_progress(tmp_path, version):
+    _old_store(tmp_path, version)
+    store = ProgressStore(tmp_path)
+    assert store.mastery().skills == {}  # the old progress observed nothing: the model starts at the prior
+    session = LessonSession(lesson("chain"), store.load("chain"), variant=0)
+    assert session.index == 1 and session.records[0].status == "solved"  # kept where it was
+    session.submit(session.truth().text)
+    assert store.save(session)
+    # the step answered now is observed; the one answered before the upgrade is not counted
+    skills = store.mastery().skills
+    assert set(skills) == set(session.step.skills) and all(s.seen == 1 for s in skills.values())
+    store.close()
+    db = sqlite3.connect(tmp_path / "progress.sqlite3")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    db.close()
+    contents = read_store(tmp_path / "progress.sqlite3")
+    assert [r.lesson for r in contents.rows] == ["chain"] and contents.skills["me"].skills
+
+
 # --- kill -9 --------------------------------------------------------------------------------------
 
 CHILD = textwrap.dedent(
@@ -132,7 +178,7 @@ CHILD = textwrap.dedent(
     import sys
     from pathlib import Path
     from autograd_tutor.lesson.loader import load
-    from autograd_tutor.progress import ProgressStore
+    from autograd_tutor.progress import MIGRATIONS, SCHEMA_VERSION, ProgressStore, read_store
     from autograd_tutor.session import LessonSession
 
     square = load(Path(sys.argv[2]) / "01-square.yaml")

@@ -60,7 +60,7 @@ def test_practice_from_the_catalogue_weakest_skill_first_on_new_numbers(data_dir
     async def scenario(pilot):
         assert isinstance(app.screen, CatalogueScreen)
         course = text_of(app, "#course")
-        assert "Course: 3/3 done" in course and "practise chain-rule (19%)" in course
+        assert course == "Course: 3/3 lessons done · skills 1/6 mastered, weakest chain-rule 19% (^o)"
         await pilot.press("ctrl+t")
         await wait_until(pilot, lambda: isinstance(app.screen, PracticeScreen))
         screen = app.screen
@@ -174,7 +174,7 @@ def test_the_summary_says_which_skills_moved(data_dir):
         await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen))
         summary = app.screen.query_one("#summary").source
         assert "## Skills that moved" in summary
-        assert "**power-rule**: 30% → 93% ▲" in summary and "**forward-pass**: 30% → 19% ▼" in summary
+        assert "` power-rule `: 30% → 93% ▲" in summary and "` forward-pass `: 30% → 19% ▼" in summary
 
     play(app, scenario)
 
@@ -191,7 +191,7 @@ def test_autograd_tutor_practice_in_a_terminal(tmp_path):
         dimensions=(24, 80), timeout=60, encoding="utf-8",
     )  # fmt: skip
     try:
-        child.expect("Course: 3/3 done")
+        child.expect("Course: 3/3 lessons done")
         child.expect("Practice 1 of 10")
         child.expect("chain-rule")
         child.send("\x1b")

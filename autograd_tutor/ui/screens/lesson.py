@@ -93,6 +93,9 @@ class LessonScreen(ResponsiveScreen):
         yield TutorFooter()
 
     def on_mount(self) -> None:
+        if not self.composed():  # the panes' own widgets are not mounted yet (a busy interpreter)
+            self.call_after_refresh(self.on_mount)
+            return
         self.save()  # opened: the lesson in progress, where the catalogue resumes
         self.query_one("#answer", Input).cursor_blink = self.app.blink
         self.render_step()
@@ -100,6 +103,11 @@ class LessonScreen(ResponsiveScreen):
         self.watch(self.query_one("#step-pane"), "virtual_size", self._step_grew, init=False)
         if self.opens_with_intro():
             self.call_after_refresh(self.action_intro)
+
+    def composed(self) -> bool:
+        """Every widget the screen draws into is mounted (a screen's Mount can come before its
+        panes' children are)."""
+        return all(self.query(kind) for kind in (GraphView, FunctionPlot, TypedInput, Markdown))
 
     def where(self) -> str:
         """The title bar's text."""
@@ -137,6 +145,8 @@ class LessonScreen(ResponsiveScreen):
 
     def render_step(self, keep: str = "") -> None:
         """Draw the current step as it stands; `keep` is put in the answer box."""
+        if not self.composed():
+            return  # drawn once it is (see on_mount)
         session = self.session
         self.reading = False
         view = self.step_view()
