@@ -77,7 +77,7 @@ def test_a_run_step_explains_itself_on_arrival(data_dir):
             screen.action_reveal()
             await pilot.press("enter")
             await pilot.pause()
-        assert "computed dy/dx and stored it in" in text_of(app, "#explain")
+        assert "computed dy/dx and put it in" in text_of(app, "#explain")
         assert ">>> y.backward()" in text_of(app, "#feedback")
 
     play(app, scenario)
