@@ -144,6 +144,7 @@ class TutorApp(App):
             self.notify("Loading torch: the practice starts in a moment.", markup=False)
             return
         self.open_practice = False
+        self.clear_notifications()  # "Loading torch: the practice starts in a moment."
         practice.next()
         self.push_screen(PracticeScreen(practice))
 

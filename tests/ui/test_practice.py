@@ -5,7 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
+from types import SimpleNamespace
 
+import pytest
 from mastery.course import COURSE
 from textual.widgets import DataTable, Input, Static
 
@@ -18,6 +21,7 @@ from autograd_tutor.ui.screens.lesson import LessonScreen
 from autograd_tutor.ui.screens.practice import PracticeDoneScreen, PracticeScreen
 from autograd_tutor.ui.screens.skills import SkillsScreen
 from autograd_tutor.ui.screens.summary import SummaryScreen
+from autograd_tutor.variants import SEED_FILE
 
 from .pilot import play, type_text, wait_until
 
@@ -233,3 +237,55 @@ def test_practice_asked_for_before_torch_is_loaded_starts_once_it_is(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("ok")
+
+
+# --- snapshots ------------------------------------------------------------------------------------
+
+SIZES = [(80, 24), (60, 20)]
+FUTURE = 2e9  # the store's clock in the snapshots: practice's draw is seeded by it
+
+
+@pytest.fixture
+def fixed_store(data_dir, monkeypatch):
+    """A store whose seed and clock are fixed, so that practice draws the same items every run."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / SEED_FILE).write_text("snapshots\n", encoding="ascii")
+    monkeypatch.setattr("autograd_tutor.progress.time", SimpleNamespace(time=lambda: FUTURE, sleep=time.sleep))
+    finish_course(data_dir)
+    return data_dir
+
+
+async def torch_ready(pilot) -> None:
+    await wait_until(pilot, lambda: pilot.app.engines_ready and isinstance(pilot.app.screen, PracticeScreen))
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_snapshot_of_a_practice_item(snap_compare, fixed_store, size):
+    app = make_app(fixed_store, practice=True)
+    app.animation_level = "none"
+    assert snap_compare(app, terminal_size=size, run_before=torch_ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_snapshot_of_the_skills_view(snap_compare, fixed_store, size):
+    async def skills(pilot):
+        await wait_until(pilot, lambda: pilot.app.engines_ready)
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, SkillsScreen))
+        await pilot.pause()
+
+    app = make_app(fixed_store)
+    app.animation_level = "none"
+    assert snap_compare(app, terminal_size=size, run_before=skills)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_snapshot_of_the_catalogue_with_skills(snap_compare, fixed_store, size):
+    async def catalogue(pilot):
+        await wait_until(pilot, lambda: pilot.app.engines_ready)
+        await pilot.pause()
+
+    app = make_app(fixed_store)
+    app.animation_level = "none"
+    assert snap_compare(app, terminal_size=size, run_before=catalogue)

@@ -11,11 +11,11 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from ...mastery.schedule import first_skill
-from ...present.mastery import descriptions, skill_rows, skills_lines, skills_note
+from ...present.mastery import SkillRow, descriptions, skill_rows, skills_lines, skills_note
 from ..look import literal
 from ..widgets.footer import TutorFooter
 from ..widgets.title import TitleBar
-from .responsive import ResponsiveScreen
+from .responsive import NARROW, ResponsiveScreen
 
 PRACTICE_KEY = "ctrl+t"  # in the catalogue and here (the lesson's hint key: no answer box here)
 SKILLS_KEY = "ctrl+o"  # in the catalogue (the lesson's intro key)
@@ -48,22 +48,35 @@ class SkillsScreen(ResponsiveScreen):
         yield Static(id="skills-note", markup=False)
         yield TutorFooter()
 
+    rows: list[SkillRow] = []
+    first: str | None = None  # the skill practice starts with
+
     def on_mount(self) -> None:
-        super().on_mount()
         store, lessons = self.app.store, self.app.lessons
         self.descriptions = descriptions(lessons)
         model = store.mastery()
         finished = {lesson for lesson, p in store.summary().items() if p.finished}
-        first = first_skill(lessons, finished, model, time.time())  # the skill practice starts with
-        rows = skill_rows(lessons, model, first, _short(PRACTICE_KEY))
+        self.first = first_skill(lessons, finished, model, time.time())
+        self.rows = skill_rows(lessons, model, self.first, _short(PRACTICE_KEY))
+        self.query_one(DataTable).set_class(self.app.ansi_color, "ansi")
+        self.lay_out()
+        self.query_one("#skills-note", Static).update(literal(skills_note(self.rows, self.first), "dim"))
+
+    def fit(self, width: int) -> None:
+        if self.rows:
+            self.lay_out(width)
+
+    def lay_out(self, width: int | None = None) -> None:
+        """The table for the width: below NARROW the columns' headings and marks are shorter."""
+        narrow = (width or self.app.size.width) < NARROW
         table = self.query_one(DataTable)
-        table.set_class(self.app.ansi_color, "ansi")
-        table.add_columns("Skill", "Mastery", "Right first try", "")
-        for row in rows:
-            table.add_row(Text(row.skill), Text(row.mastery), Text(row.right), Text(row.mark), key=row.skill)
-        if first is not None:
-            table.move_cursor(row=table.get_row_index(first))
-        self.query_one("#skills-note", Static).update(literal(skills_note(rows, first), "dim"))
+        table.clear(columns=True)
+        table.add_columns("Skill", "Mastery", "Right" if narrow else "Right first try", "")
+        for row in self.rows:
+            mark = row.mark.split(" (")[0].replace("practise", "").strip() if narrow else row.mark
+            table.add_row(Text(row.skill), Text(row.mastery), Text(row.right), Text(mark), key=row.skill)
+        if self.first is not None:
+            table.move_cursor(row=table.get_row_index(self.first))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         skill = str(event.row_key.value)
