@@ -93,7 +93,7 @@ def main() -> None:
     verdict = "ok" if p99 <= 100 else "OVER"
     print(
         f"practice  Enter -> next item: p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {ms[-1]:.1f} ms"
-        f" over {len(ms)} items of {kinds} step kinds (bar p99 100 ms) {verdict}"
+        f" over {len(ms)} items of {kinds} step kinds; p99 / bar = {p99 / 100:.2f} (bar 100 ms) {verdict}"
     )
 
 
