@@ -76,7 +76,8 @@ examples:
 
 keys in the app: Enter submits, ctrl+t hint, ctrl+r reveal, ctrl+b back,
 ctrl+n next, ctrl+l plot, ctrl+o intro, ctrl+g restart, Esc lessons,
-ctrl+p command palette, ctrl+q quit; on the summary: s saves a .py, j a notebook"""
+ctrl+p command palette, ctrl+q quit; on the summary: s saves a .py, j a notebook;
+in the catalogue: ctrl+t practise (weakest skills first), ctrl+o the skills view"""
 
 
 def main(argv: list[str] | None = None) -> int:

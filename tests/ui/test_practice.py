@@ -289,3 +289,52 @@ def test_snapshot_of_the_catalogue_with_skills(snap_compare, fixed_store, size):
     app = make_app(fixed_store)
     app.animation_level = "none"
     assert snap_compare(app, terminal_size=size, run_before=catalogue)
+
+
+def test_in_a_lab_practice_touches_only_the_students_own_store(tmp_path, monkeypatch):
+    """A lab tutor (lab=True): practice and the skills view read and write the student's own
+    database and nothing else (no file in the working directory, no other student's store)."""
+    data = tmp_path / "lab"
+    finish_course_for(ProgressStore.for_student(data, "alice"))
+    bob = ProgressStore.for_student(data, "bob")
+    finish_course_for(bob)
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
+    lessons, problems = library([COURSE])
+    store = ProgressStore.for_student(data, "alice")
+    app = TutorApp(lessons, problems, store, lab=True)
+
+    async def scenario(pilot):
+        await wait_until(pilot, lambda: app.engines_ready)
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: isinstance(app.screen, SkillsScreen))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, PracticeScreen))
+        item = app.screen.practice.item
+        await type_text(pilot, item.step.answer)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: item.recorded)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, PracticeDoneScreen))
+        await pilot.press("s", "j")  # keys that save files on a lesson's summary do nothing here
+
+    play(app, scenario)
+    store.close()
+    after = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
+    changed = {p for p in after if before.get(p) != after[p]}
+    assert changed and all(p.is_relative_to(data / "students" / "alice") for p in changed)
+    assert not list(work.iterdir())
+
+
+def finish_course_for(store: ProgressStore) -> None:
+    lessons, _ = library([COURSE])
+    for lesson in lessons:
+        session = store.open(lesson)
+        for step in lesson.steps:
+            if step.takes_answer:
+                session.submit(step.answer)
+            session.advance()
+        store.save(session)
+    store.close()
