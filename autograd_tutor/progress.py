@@ -357,7 +357,7 @@ class ProgressStore:
         return True
 
     def reset(self, lesson: str | None = None) -> None:
-        """Forget one lesson's progress, or all of this student's."""
+        """Forget one lesson's progress, or all of this student's (their skills too)."""
         try:
             db = self._connection(create=False)
             if db is not None:
@@ -365,6 +365,7 @@ class ProgressStore:
                     if lesson is None:
                         db.execute("DELETE FROM progress WHERE student = ?", (self.student,))
                         db.execute("DELETE FROM last_opened WHERE student = ?", (self.student,))
+                        db.execute("DELETE FROM mastery WHERE student = ?", (self.student,))
                     else:
                         db.execute("DELETE FROM progress WHERE student = ? AND lesson = ?", (self.student, lesson))
         except (sqlite3.Error, ProgressError) as err:

@@ -127,6 +127,16 @@ def test_students_do_not_share_a_model(tmp_path):
     bob.close()
 
 
+def test_reset_all_forgets_the_skills_too_and_a_lesson_reset_does_not(store):
+    session = LessonSession(lesson("chain"), variant=0)
+    session.submit("x**2")
+    store.save(session)
+    store.reset("chain")
+    assert store.mastery().get("forward-pass").seen == 1  # what was shown stays known
+    store.reset()
+    assert store.mastery().skills == {}
+
+
 # --- stores older tutors wrote ------------------------------------------------------------------
 
 

@@ -240,7 +240,7 @@ class CatalogueScreen(ResponsiveScreen):
                 self.refresh_rows()
                 self.notify("All progress reset.", markup=False)
 
-        self.app.push_screen(Confirm("Forget your progress in every lesson?"), done)
+        self.app.push_screen(Confirm("Forget your progress in every lesson, and your skills?"), done)
 
     def commands(self):
         yield SystemCommand("Open lesson", "Open the highlighted lesson", self.action_open)
