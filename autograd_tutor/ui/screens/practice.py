@@ -94,7 +94,7 @@ class PracticeDoneScreen(ResponsiveScreen):
     def compose(self) -> ComposeResult:
         yield TitleBar(f"{TITLE}: summary")
         with VerticalScroll():
-            yield Static(content(practice_summary(self.practice)), id="practice-summary")
+            yield Static(content(practice_summary(self.practice)), id="practice-summary", markup=False)
         yield TutorFooter()
 
     def action_lessons(self) -> None:
