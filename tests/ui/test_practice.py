@@ -110,11 +110,13 @@ def test_a_wrong_answer_then_a_reveal_in_practice(data_dir):
     async def scenario(pilot):
         await wait_until(pilot, lambda: isinstance(app.screen, PracticeScreen))
         screen = app.screen
+        await pilot.pause()
         await type_text(pilot, "cos(x**2)")
         await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.session.record.attempts == 1)
         assert "inner derivative" in text_of(app, "#feedback")  # judged as in the lesson
         await pilot.press("ctrl+r")
-        assert "torch says" in text_of(app, "#feedback")
+        await wait_until(pilot, lambda: "torch says" in text_of(app, "#feedback"))
         await pilot.press("escape")  # ends the practice
         await wait_until(pilot, lambda: isinstance(app.screen, PracticeDoneScreen))
         assert "0 of 1 right" in text_of(app, "#practice-summary") and "▼" in text_of(app, "#practice-summary")
