@@ -93,7 +93,9 @@ def test_preview_shows_what_validate_reports_and_plays_on_with_escape(tmp_path):
             await wait_until(pilot, lambda: isinstance(app.screen, LessonScreen) and app.engines_ready)
             assert not isinstance(app.screen, ProblemsScreen)
             wrong = STEPS.replace("z: 3*y", "z: 5*y")  # the model answers 12, 3 and 6*x are now wrong
-            await save_until(pilot, lesson, wrong, lambda: isinstance(app.screen, ProblemsScreen))
+            await save_until(
+                pilot, lesson, wrong, lambda: isinstance(app.screen, ProblemsScreen) and text(app, "#problem-list")
+            )  # (the screen may be up a moment before its list is drawn)
             shown = text(app, "#problem-list")
             assert (
                 f"{lesson}:13:13: error: the model answer is judged wrong: 12 gives 12 at x = 2; torch says 20" in shown
