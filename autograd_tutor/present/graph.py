@@ -355,14 +355,16 @@ def _details(node: NodeFacts, loading: bool, room: int) -> list[list[Line]]:
     if loading:
         return []
     unknown = "grad_fn ?" if node.expr is not None else "requires_grad ?"
-    value, grad = node.fitted("value", room - len("data ")), node.fitted("grad", room - len(".grad "))
-    rows = [
-        [
-            line(("data ", "dim"), (value, "value") if value is not None else ("?", "dim")),
-            line(("  .grad ", "dim"), (grad, "grad") if grad is not None else ("?", "dim")),
-            line(("  ", ""), (node.flags, "") if node.flags is not None else (unknown, "dim")),
-        ]
-    ]
+    rows: list[list[Line]] = [[]]
+    for label, key, style in (("data", "value", "value"), (".grad", "grad", "grad")):
+        text = node.fitted(key, room - len(label) - 1)
+        alone = node.fitted(key, room)
+        if text is not None and text.endswith(" […]") and alone != text:  # no entry beside: a line of its own
+            rows += [[line((label, "dim"))], [line((alone, style))], []]
+        else:
+            rows[-1].append(line((f"  {label} ", "dim"), (text, style) if text is not None else ("?", "dim")))
+    rows[-1].append(line(("  ", ""), (node.flags, "") if node.flags is not None else (unknown, "dim")))
+    rows = [row for row in rows if row]
     if node.by_hand:
         beside = room - len("by hand ")
         symbol = node.by_hand.partition(" = ")[0]
