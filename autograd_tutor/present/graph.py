@@ -481,8 +481,9 @@ def whole_values(graph: GraphFacts) -> list[Line]:
     if graph.loading:
         return [line(("torch is loading…", "dim"))]
     lines: list[Line] = []
+    about = {edge.node for edge in graph.edges if edge.focus}  # a local or backprop step: the node it is in
     for node in graph.nodes:
-        head = [Span(node.name, "focus" if node.focus else "strong")]
+        head = [Span(node.name, "focus" if node.focus or node.name in about else "strong")]
         if node.expr is not None:
             head.append(Span(f" = {node.expr}"))
         described = [shape_text(v) for v in node.shown.values() if np.ndim(v) > 0][:1]
