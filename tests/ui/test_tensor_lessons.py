@@ -248,3 +248,47 @@ def test_tensor_lessons_play_through_the_app_and_the_panel_agrees_with_torch(dat
 
     play(app, scenario)
     assert sum(checked) >= len(answers)  # values were really read and compared, step after step
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_values_key_is_in_a_footer_that_fits_only_where_there_are_matrices(data_dir, size):
+    app = make_app(data_dir, paths=(TENSORS,))
+
+    async def scenario(pilot):
+        for title, offered in (("linear layer", True), ("backprop steps on scalars", False)):
+            await open_lesson(pilot, title)
+            footer = list(app.screen.query("FooterKey"))
+            assert ("ctrl+f" in {k.key for k in footer}) == offered
+            assert all(k.region.right <= size[0] for k in footer)  # every key on the screen: none cut off
+            await pilot.press("escape")
+            await pilot.pause()
+            await pilot.press(*["backspace"] * 30)  # the catalogue's filter, cleared
+
+    play(app, scenario, size=size)
+
+
+def test_plain_values_prints_every_shown_value_whole_and_keeps_the_asked_one_hidden(tmp_path):
+    import pexpect
+
+    from .test_plain import spawn
+
+    child = spawn(str(TENSORS / "linear-layer.yaml"), "--plain", "--data-dir", str(tmp_path))
+    child.expect("Step 1 of 10")
+    child.expect("answer> ")
+    child.sendline(":values")
+    child.expect("answer> ")
+    whole = child.before.replace("\r\n", "\n")
+    assert "W  3×2 · leaf · requires grad\n  data\n    [[ 0.5,   -1],\n     [   2,    0],\n     [-0.5,    1]]" in whole
+    assert "Z = X @ W + b  AddBackward0\n  data ? (not shown yet)" in whole
+    child.sendline("X @ W + b")
+    child.expect("Step 2 of 10")
+    child.expect("answer> ")
+    child.sendline(":values")
+    child.expect("answer> ")
+    assert "Z = X @ W + b  2×2 · AddBackward0\n  data\n    [[4.35, -0.7],\n     [-3.4,  2.8]]" in child.before.replace(
+        "\r\n", "\n"
+    )
+    child.sendline(":quit")
+    child.expect("Lesson number")
+    child.sendline("q")
+    child.expect(pexpect.EOF)
