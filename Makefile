@@ -18,6 +18,7 @@ run: $(BIN)/autograd-tutor
 
 test: $(BIN)/autograd-tutor test-tools
 	$(BIN)/ruff check autograd_tutor tests bench
+	$(BIN)/ruff format --check autograd_tutor tests bench
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 

@@ -51,6 +51,7 @@ def test_authoring_tutorial(capsys, tmp_path, monkeypatch):
     assert run(capsys, "validate", "my-course/") == [
         "my-course/01-exp-chain.yaml:18:10: error: unknown name 'q' (names here: x, y)"
     ]
-    assert "my-course/01-exp-chain.yaml:18:10: error: unknown name 'q' (names here: x, y)" in (
-        ROOT / "docs/authoring.md"
-    ).read_text()
+    assert (
+        "my-course/01-exp-chain.yaml:18:10: error: unknown name 'q' (names here: x, y)"
+        in (ROOT / "docs/authoring.md").read_text()
+    )

@@ -264,8 +264,6 @@ def test_vector_shape_diagnoses(mean):
     assert verdict.diagnosis == "mean_count"
 
 
-
-
 JACOBIAN_STEP = """
 format: 1
 id: jacobian-local

@@ -243,7 +243,11 @@ def test_every_property_is_read_from_torch():
     s.run(ops("backward"))
     x = {prop: value(s, f"x.{prop}") for prop in ("grad", "requires_grad", "is_leaf", "grad_fn")}
     assert {"value": value(s, "x"), **x} == {
-        "value": 2.0, "grad": 4.0, "requires_grad": True, "is_leaf": True, "grad_fn": None
+        "value": 2.0,
+        "grad": 4.0,
+        "requires_grad": True,
+        "is_leaf": True,
+        "grad_fn": None,
     }
     assert value(s, "y.grad") is None and value(s, "y.grad_fn") == "PowBackward0"
 

@@ -77,7 +77,7 @@ def test_a_run_step_explains_itself_on_arrival(data_dir):
             screen.action_reveal()
             await pilot.press("enter")
             await pilot.pause()
-        assert "computed dy/dx and stored it in" in text_of(app, "#explain")
+        assert "computed dy/dx and put it in" in text_of(app, "#explain")
         assert ">>> y.backward()" in text_of(app, "#feedback")
 
     play(app, scenario)
@@ -91,10 +91,10 @@ def test_text_typed_on_a_finished_step_is_kept_for_the_next(data_dir):
         await pilot.press("enter")  # the first run step
         await answer(pilot, "6")
         await answer(pilot, "ok")  # right, with an explanation: the step stays
-        assert "Step 3 of 10" in text_of(app, "#step-title") and not screen.session.is_open
+        assert "Step 3 of 16" in text_of(app, "#step-title") and not screen.session.is_open
         await type_text(pilot, "12")  # typed ahead, for the next question
         await pilot.press("enter")
-        assert "Step 4 of 10" in text_of(app, "#step-title")
+        assert "Step 4 of 16" in text_of(app, "#step-title")
         assert screen.query_one("#answer", Input).value == "12"
         assert "matches torch" in text_of(app, "#status")
         await pilot.press("enter")
@@ -171,7 +171,7 @@ def test_course_progress_next_lesson_and_the_cursor_on_the_lesson_in_progress(da
                 break
         summary = text_of(app, "#summary")
         assert f"Course: 8/{len(lessons)} lessons done" in summary
-        assert "Score 0/7: 0 at the first try · 7 revealed" in summary
+        assert "Score 0/9: 0 at the first try · 9 revealed" in summary
         await pilot.press("enter")  # the next lesson
         screen = await _in_lesson(pilot)
         assert screen.lesson.id == lessons[8].id
@@ -275,11 +275,11 @@ def test_enter_on_a_step_without_a_question_while_torch_loads_goes_on_once_it_is
         await past_intro(pilot)
         _burst(app, "⏎6⏎o")  # past the run step, 6 for x.grad, then "o" of the next answer
         await pilot.pause(0.3)
-        assert not app.engines_ready and "Step 1 of 10" in text_of(app, "#step-title")
+        assert not app.engines_ready and "Step 1 of 16" in text_of(app, "#step-title")
         type(app).start_warm_up(app)
         await wait_until(pilot, lambda: app.engines_ready)
         await pilot.pause()
-        assert "Step 3 of 10" in text_of(app, "#step-title")
+        assert "Step 3 of 16" in text_of(app, "#step-title")
         assert app.screen.session.records[1].status == "solved"
         assert app.screen.query_one("#answer", Input).value == "o"
 
@@ -320,5 +320,20 @@ def test_a_lab_session_saves_no_files(data_dir, tmp_path, monkeypatch):
         await pilot.press("s")
         assert "not available in a lab session" in text_of(app, "#saved")
         assert not list(tmp_path.glob("three-hints*"))
+
+    play(app, scenario)
+
+
+def test_a_filter_typed_with_its_enter_in_one_burst_opens_the_lesson_it_finds(data_dir):
+    """A fast typist (or a paste) sends the filter and Enter together: Enter opens the
+    lesson the typed filter selects, not the row the cursor was on before."""
+    app = make_app(data_dir, paths=(COURSE,))
+
+    async def scenario(pilot):
+        await pilot.pause()
+        _burst(app, "accum⏎")
+        await wait_until(pilot, lambda: isinstance(app.screen, LessonScreen | IntroScreen))
+        await past_intro(pilot)
+        assert app.screen.lesson.id == "gradients-accumulate"
 
     play(app, scenario)

@@ -77,6 +77,7 @@ def test_preview_of_a_broken_lesson_starts_on_its_problems(tmp_path):
 
     async def main() -> None:
         async with app.run_test(size=(80, 24)) as pilot:
+
             def problems() -> str:
                 try:
                     return str(app.screen.query_one("#problem-list", Static).render())
@@ -90,5 +91,3 @@ def test_preview_of_a_broken_lesson_starts_on_its_problems(tmp_path):
             await save_until(pilot, lesson, text, lambda: isinstance(app.screen, LessonScreen))
 
     asyncio.run(main())
-
-
