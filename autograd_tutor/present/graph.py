@@ -35,7 +35,7 @@ class NodeFacts:
     name: str
     expr: str | None  # "x²" for a node; None for an input
     output: bool
-    value: str | None  # as shown; None while hidden
+    value: str | None  # whole (fitted to a width by `fitted`); None while hidden
     grad: str | None  # torch's .grad ("None" when torch has none); None while hidden
     flags: str | None  # "leaf · requires grad", "PowBackward0", ...; None while hidden
     by_hand: str | None  # "dz/dy = -0.9577", found by the learner
