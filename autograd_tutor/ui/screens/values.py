@@ -29,7 +29,7 @@ class ValuesScreen(ModalScreen[None]):
             box.border_title = "Every value, whole"
             with ScrollableContainer(id="values-pane"):
                 yield Static(content(self.lines), id="values", markup=False)
-            yield Static(content([line(("↑↓←→ PgUp PgDn scroll · Esc closes", "dim"))]), id="values-keys")
+            yield Static(content([line(("↑↓←→ PgUp PgDn scroll · Esc closes", "dim"))]), id="values-keys", markup=False)
 
     def on_mount(self) -> None:
         pane = self.query_one("#values-pane", ScrollableContainer)
