@@ -13,7 +13,7 @@ from pathlib import Path
 from .lesson.loader import Lesson, unloaded
 from .lesson.problems import Problem
 from .present.course import course_progress, next_lesson
-from .present.graph import graph_facts, in_words, step_names
+from .present.graph import graph_facts, in_words, step_names, whole_values
 from .present.spans import plain
 from .present.step import Keys, feedback_lines, no_more_hints, step_view, verdict_lines
 from .present.summary import SummaryView, save, summary_view
@@ -22,7 +22,7 @@ from .progress import ProgressStore
 from .session import LessonSession
 
 KEYS = Keys(hint=":hint", reveal=":reveal", next=":next")
-HELP = "Commands: :hint  :reveal  :next (skip)  :back  :graph  :intro  :lessons  :quit"
+HELP = "Commands: :hint  :reveal  :next (skip)  :back  :graph  :values  :intro  :lessons  :quit"
 SUMMARY_HELP = "Enter: {next}.  :save py or :save ipynb keeps the code.  :lessons  :quit"
 
 
@@ -139,7 +139,7 @@ class PlainTutor:
             self.say(view.explain)
 
     def graph(self, session: LessonSession) -> None:
-        """The graph facts of the current step, in words."""
+        """The graph facts of the current step, in words (a wide value abbreviated: :values has it whole)."""
         for sentence in in_words(graph_facts(session, True), step_names(session)):
             self.write(f"Graph: {sentence}")
 
@@ -167,6 +167,8 @@ class PlainTutor:
                     self.write(plain(feedback_lines(session, True, KEYS, session.derivative())))
             elif command in (":g", ":graph"):
                 self.graph(session)
+            elif command in (":v", ":values"):
+                self.write(plain(whole_values(graph_facts(session, True))))
             elif command in (":i", ":intro"):
                 self.say(session.intro or "This lesson has no introduction.")
             elif command.startswith(":"):

@@ -82,3 +82,55 @@ def format_number(value: float) -> str:
     if 0.01 <= abs(value) < 1e6:
         return f"{value:.4f}".rstrip("0").rstrip(".")
     return f"{value:.4g}"
+
+
+def shape_text(value: object) -> str:
+    """The shape as the tutor names it: `3×4` for a matrix, `5 values` for a vector."""
+    shape = np.shape(value)
+    return "×".join(map(str, shape)) if len(shape) > 1 else f"{shape[0]} values"
+
+
+def format_fitted(value: object, width: int) -> str:
+    """`value` in at most `width` characters where it can be: whole when it fits,
+    else its shape and then the leading entries that fit, every cut row and the
+    whole closed with `…`; an entry is never cut (a number stands whole even
+    when longer than `width`)."""
+    whole = format_value(value)
+    array = np.asarray(value, dtype=float) if isinstance(value, np.ndarray | tuple | list) else None
+    if len(whole) <= width or array is None or array.ndim == 0:
+        return whole
+    head = shape_text(array) + " "
+    texts = [format_number(float(v)) for v in array.flat]
+    if array.ndim == 1:
+        for k in range(min(len(texts) - 1, width // 3), 0, -1):
+            if len(text := f"{head}[{', '.join(texts[:k])}, …]") <= width:
+                return text
+    elif array.ndim == 2:
+        rows, cols = array.shape
+        cells = [texts[r * cols : (r + 1) * cols] for r in range(rows)]
+        best = None  # the most entries shown, then the widest rows
+        for r in range(1, min(rows, width // 3) + 1):
+            for c in range(1, min(cols, width // 3) + 1):
+                text = head + _cut([_cut(cells[i][:c], c < cols) for i in range(r)], r < rows)
+                if len(text) <= width and (best is None or (r * c, c) > best[0]):
+                    best = ((r * c, c), text)
+        if best is not None:
+            return best[1]
+    return head + "[…]"
+
+
+def _cut(items: list[str], more: bool) -> str:
+    return "[" + ", ".join([*items, "…"] if more else items) + "]"
+
+
+def format_block(value: object) -> list[str]:
+    """`value` whole, as lines for reading: a matrix one row to a line, its columns
+    aligned; a vector or a number on one line."""
+    array = np.asarray(value, dtype=float) if isinstance(value, np.ndarray | tuple | list) else None
+    if array is None or array.ndim < 2:
+        return [format_value(value)]
+    texts = [[format_number(float(v)) for v in row] for row in array]
+    size = max((len(t) for row in texts for t in row), default=0)
+    rows = ["[" + ", ".join(t.rjust(size) for t in row) + "]" for row in texts]
+    last = len(rows) - 1
+    return [("[" if i == 0 else " ") + row + ("]" if i == last else ",") for i, row in enumerate(rows)]

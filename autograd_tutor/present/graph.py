@@ -11,18 +11,20 @@ fact is hidden at the current step while some open step asks for it and no
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..engine.live import TensorFacts
-from ..expr.display import format_value, to_text
+from ..expr.display import format_block, format_fitted, format_value, shape_text, to_text
 from ..lesson.computation import Computation
 from ..lesson.steps import Step
 from ..session import LessonSession
 from .spans import Line, Span, line
 
-MAX_SHOWN = 4  # vector entries shown in the graph; the rest as "…n"
+MAX_SHOWN = 4  # vector entries shown in a chain product; the rest as "…n"
+ROOM_BESIDE = 20  # the least room for a value beside its label; less, and it goes on a line of its own
+WORDS_WIDTH = 60  # the most characters a value takes in a sentence of --plain (the rest: :values)
 
 Key = tuple[str, str]  # (what is asked: "value", "grad", "gradient", "requires_grad", ..., name)
 FLAGS = ("requires_grad", "is_leaf", "grad_fn")  # one asked hides all three: each tells of the others
@@ -33,11 +35,21 @@ class NodeFacts:
     name: str
     expr: str | None  # "x²" for a node; None for an input
     output: bool
-    value: str | None  # as shown; None while hidden
+    value: str | None  # whole (fitted to a width by `fitted`); None while hidden
     grad: str | None  # torch's .grad ("None" when torch has none); None while hidden
     flags: str | None  # "leaf · requires grad", "PowBackward0", ...; None while hidden
     by_hand: str | None  # "dz/dy = -0.9577", found by the learner
     focus: bool
+    shown: dict[str, object] = field(default_factory=dict, compare=False)  # "value", "grad", "by_hand": as numbers
+
+    def fitted(self, key: str, width: int) -> str | None:
+        """The fact `key` ("value", "grad" or "by_hand") in about `width` characters:
+        a vector or matrix too wide is abbreviated with its shape (see format_fitted)."""
+        text = getattr(self, key)
+        if text is None or key not in self.shown:
+            return text
+        head = text.partition(" = ")[0] + " = " if key == "by_hand" else ""
+        return head + format_fitted(self.shown[key], width - len(head))
 
 
 @dataclass(frozen=True)
@@ -48,13 +60,28 @@ class EdgeFacts:
     asked: bool  # some step asks for it
     focus: bool
     backprop: bool = False  # asked as the gradient flowing through (backprop), not as a local factor
+    value: object = field(default=None, compare=False)  # the factor as numbers, when found
+
+    @property
+    def symbol(self) -> str:
+        return f"grad into {self.arg} via {self.node}" if self.backprop else f"∂{self.node}/∂{self.arg}"
 
     @property
     def label(self) -> str:
-        symbol = f"grad into {self.arg} via {self.node}" if self.backprop else f"∂{self.node}/∂{self.arg}"
-        if self.factor is not None:
-            return f"{symbol} = {self.factor}"
-        return f"{symbol} = ?" if self.asked else symbol
+        return " ".join(self.fitted(None))
+
+    def fitted(self, width: int | None) -> list[str]:
+        """The label in lines of about `width` characters (None: one line, whole): a value
+        too wide is abbreviated with its shape, on a line of its own when the symbol
+        leaves it too little room."""
+        if self.factor is None:
+            return [f"{self.symbol} = ?" if self.asked else self.symbol]
+        head = f"{self.symbol} ="
+        if width is None or self.value is None or len(head) + 1 + len(self.factor) <= width:
+            return [f"{head} {self.factor}"]
+        if width - len(head) - 1 >= ROOM_BESIDE:
+            return [f"{head} {format_fitted(self.value, width - len(head) - 1)}"]
+        return [head, format_fitted(self.value, width)]
 
 
 @dataclass(frozen=True)
@@ -174,31 +201,36 @@ def graph_facts(session: LessonSession, ready: bool) -> GraphFacts:
     for name in drawing_order(comp):
         tensor = live[name]
         gradient = None if moved else facts.gradients.get(name)
-        by_hand = None if gradient is None else f"d{comp.output}/d{name} = {format_value(gradient, MAX_SHOWN)}"
+        by_hand = None if gradient is None else f"d{comp.output}/d{name} = {format_value(gradient)}"
+        value = None if ("value", name) in secret else tensor.value
+        grad = None if _grad_hidden(name, tensor, secret) else tensor.grad
+        shown = {"value": value, "grad": grad, "by_hand": gradient}
         nodes.append(
             NodeFacts(
                 name,
                 _expr(comp, name),
                 name == comp.output,
-                None if ("value", name) in secret else format_value(tensor.value, MAX_SHOWN),
+                None if value is None else format_value(value),
                 None if _grad_hidden(name, tensor, secret) else _grad(tensor),
                 None if any((flag, name) in secret for flag in FLAGS) else flags(tensor),
                 by_hand,
                 name == focus_name,
+                {key: v for key, v in shown.items() if v is not None},
             )
         )
-    found = {} if moved else {edge: format_value(value, MAX_SHOWN) for edge, value in facts.factors.items()}
+    found = {} if moved else dict(facts.factors)
     for other, record in zip(session.steps, session.records):
         if other.kind == "backprop" and record.status in ("solved", "revealed"):
-            found[tuple(other.target)] = session.truth(other.index, derivative=False).text
+            found[tuple(other.target)] = session.truth(other.index, derivative=False).expected
     edges = tuple(
         EdgeFacts(
             n,
             a,
-            found.get((n, a)),
+            None if (n, a) not in found else format_value(found[n, a]),
             (n, a) in asked_edges,
             (n, a) == focus_edge,
             asked_edges.get((n, a)) == "backprop",
+            found.get((n, a)),
         )
         for n, a in comp.edges
     )
@@ -229,7 +261,7 @@ def _grad_hidden(name: str, tensor: TensorFacts, secret: set[Key]) -> bool:
 
 
 def _grad(tensor: TensorFacts) -> str:
-    return "None" if tensor.grad is None else format_value(tensor.grad, MAX_SHOWN)
+    return "None" if tensor.grad is None else format_value(tensor.grad)
 
 
 def _expr(comp: Computation, name: str) -> str | None:
@@ -288,7 +320,9 @@ def draw(graph: GraphFacts, width: int) -> tuple[list[Line], int]:
             if edge.focus:
                 focus_row = len(lines)
             style = "focus" if edge.focus else ("hand" if edge.factor is not None else "dim")
-            lines.extend(_with_text(art, [Span(edge.label, style)], width, _art(_active(lanes, column))))
+            follow = _art(_active(lanes, column))
+            for k, text in enumerate(edge.fitted(width - max(len(art), len(follow)))):
+                lines.extend(_with_text(art if k == 0 else follow, [Span(text, style)], width, follow))
         while len(lanes) > column + 1 and lanes[-1] is None:
             lanes.pop()
         if node.focus:
@@ -304,7 +338,7 @@ def draw(graph: GraphFacts, width: int) -> tuple[list[Line], int]:
             lanes.pop()
         below = _art(_active(lanes)).ljust(len(art))  # the details line up under the name
         lines.extend(_with_text(art, head, width, below))
-        for chunks in _details(node, graph.loading):
+        for chunks in _details(node, graph.loading, max(width - len(below), 8)):
             lines.extend(_chunked(below, chunks, width))
     if graph.loading:
         lines.append((Span("torch is loading…", "dim"),))
@@ -339,21 +373,31 @@ def _edge_art(active: list[bool], source: int, target: int, ends: bool) -> str:
     return "".join(c + ("─" if low <= k < high else " ") for k, c in enumerate(cells))
 
 
-def _details(node: NodeFacts, loading: bool) -> list[list[Line]]:
+def _details(node: NodeFacts, loading: bool, room: int) -> list[list[Line]]:
     """Detail lines, each a list of chunks that wrap as wholes: data and .grad (torch's),
-    torch's flags, and the gradient found by hand."""
+    torch's flags, and the gradient found by hand; a value too wide for the `room` is
+    abbreviated with its shape."""
     if loading:
         return []
     unknown = "grad_fn ?" if node.expr is not None else "requires_grad ?"
-    rows = [
-        [
-            line(("data ", "dim"), (node.value, "value") if node.value is not None else ("?", "dim")),
-            line(("  .grad ", "dim"), (node.grad, "grad") if node.grad is not None else ("?", "dim")),
-            line(("  ", ""), (node.flags, "") if node.flags is not None else (unknown, "dim")),
-        ]
-    ]
+    rows: list[list[Line]] = [[]]
+    for label, key, style in (("data", "value", "value"), (".grad", "grad", "grad")):
+        text = node.fitted(key, room - len(label) - 1)
+        alone = node.fitted(key, room)
+        if text is not None and text.endswith(" […]") and alone != text:  # no entry beside: a line of its own
+            rows += [[line((label, "dim"))], [line((alone, style))], []]
+        else:
+            rows[-1].append(line((f"  {label} ", "dim"), (text, style) if text is not None else ("?", "dim")))
+    rows[-1].append(line(("  ", ""), (node.flags, "") if node.flags is not None else (unknown, "dim")))
+    rows = [row for row in rows if row]
     if node.by_hand:
-        rows.append([line(("by hand ", "dim"), (node.by_hand, "hand"))])
+        beside = room - len("by hand ")
+        symbol = node.by_hand.partition(" = ")[0]
+        if len(node.by_hand) <= beside or beside - len(symbol) - 3 >= ROOM_BESIDE or "by_hand" not in node.shown:
+            rows.append([line(("by hand ", "dim"), (node.fitted("by_hand", beside), "hand"))])
+        else:  # too little room beside the symbol: the value on a line of its own
+            rows.append([line(("by hand ", "dim"), (f"{symbol} =", "hand"))])
+            rows.append([line((format_fitted(node.shown["by_hand"], room), "hand"))])
     return rows
 
 
@@ -438,15 +482,57 @@ def in_words(graph: GraphFacts, names: list[str]) -> list[str]:
         if graph.loading:
             sentences.append(f"{head}.")
             continue
+        value, grad = node.fitted("value", WORDS_WIDTH), node.fitted("grad", WORDS_WIDTH)
         parts = [
-            f"value {node.value if node.value is not None else 'not shown yet'}",
-            f"torch's .grad {node.grad if node.grad is not None else 'not shown yet'}",
+            f"value {value if value is not None else 'not shown yet'}",
+            f"torch's .grad {grad if grad is not None else 'not shown yet'}",
             node.flags if node.flags is not None else "its flags not shown yet",
         ]
         if node.by_hand:
-            parts.append(f"found by hand {node.by_hand}")
+            parts.append(f"found by hand {node.fitted('by_hand', WORDS_WIDTH)}")
         sentences.append(f"{head}: " + "; ".join(parts) + ".")
     for edge in graph.edges:
         if edge.node in names and edge.factor is not None:
-            sentences.append(f"Found by hand: {edge.label}.")
+            sentences.append(f"Found by hand: {' '.join(edge.fitted(WORDS_WIDTH))}.")
     return sentences
+
+
+# --- whole (the values key in the app, :values in --plain) ------------------------------------------
+
+
+def whole_values(graph: GraphFacts) -> list[Line]:
+    """Every tensor's facts as the panel has them, each value whole (a matrix a row to a
+    line, columns aligned): the same facts, so what the panel hides stays hidden here."""
+    if graph.loading:
+        return [line(("torch is loading…", "dim"))]
+    lines: list[Line] = []
+    about = {edge.node for edge in graph.edges if edge.focus}  # a local or backprop step: the node it is in
+    for node in graph.nodes:
+        head = [Span(node.name, "focus" if node.focus or node.name in about else "strong")]
+        if node.expr is not None:
+            head.append(Span(f" = {node.expr}"))
+        described = [shape_text(v) for v in node.shown.values() if np.ndim(v) > 0][:1]
+        described.append(node.flags if node.flags is not None else "flags ?")
+        head.append(Span("  " + " · ".join(described), "dim"))
+        lines.append(tuple(head))
+        lines += _whole("data", node.value, node.shown.get("value"), "value")
+        lines += _whole(".grad", node.grad, node.shown.get("grad"), "grad")
+        if node.by_hand is not None:
+            symbol = node.by_hand.partition(" = ")[0]
+            lines += _whole(f"by hand {symbol} =", node.by_hand, node.shown["by_hand"], "hand")
+    found = [edge for edge in graph.edges if edge.factor is not None]
+    if found:
+        lines.append(line(("Found by hand", "strong")))
+        for edge in found:
+            lines += _whole(f"{edge.symbol} =", edge.factor, edge.value, "hand")
+    return lines
+
+
+def _whole(label: str, text: str | None, value: object, style: str) -> list[Line]:
+    """`label` and the value whole, under it when it takes more than a line; `?` while hidden."""
+    if text is None:
+        return [line((f"  {label} ", "dim"), ("? (not shown yet)", "dim"))]
+    block = [text] if value is None else format_block(value)
+    if len(block) == 1:
+        return [line((f"  {label} ", "dim"), (block[0], style))]
+    return [line((f"  {label}", "dim")), *(line(("    ", ""), (row, style)) for row in block)]

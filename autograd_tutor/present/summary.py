@@ -9,13 +9,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..expr.display import format_value
+import numpy as np
+
+from ..expr.display import format_block, format_value, shape_text
 from ..lesson.code import notebook, op_code, tensor_code
 from ..session import LessonSession
-from .graph import MAX_SHOWN
 from .text import markdown_to_plain
 
 Cell = tuple[str, str]  # (a heading for the cell, its code)
+CODE_WIDTH = 79  # a value wider than this beside its print goes under it
 
 
 @dataclass(frozen=True)
@@ -90,12 +92,12 @@ def code_cells(session: LessonSession) -> list[Cell]:
     lesson with no run step gets one backward() and the gradients it gives."""
     comp = session.comp
     if not any(step.kind == "run" for step in session.steps):
-        lines = notebook(comp).rstrip("\n").splitlines()
         engine = session.engine
-        for i, text in enumerate(lines):  # the values the learner found, next to each print
-            for name, flag in comp.requires_grad.items():
-                if flag and text.startswith(f"print({name}.grad)"):
-                    lines[i] = f"print({name}.grad)  # {format_value(engine.native.gradients[name], MAX_SHOWN)}"
+        lines = []
+        for text in notebook(comp).rstrip("\n").splitlines():  # the values the learner found, with each print
+            grads = (n for n, flag in comp.requires_grad.items() if flag and text.startswith(f"print({n}.grad)"))
+            name = next(grads, None)
+            lines += [text] if name is None else printed(f"print({name}.grad)", engine.native.gradients[name])
         return [("The lesson in PyTorch", "\n".join(lines))]
     setup = ["import torch", "", *(tensor_code(comp, n) for n in comp.inputs), *comp.forward_code()]
     if any("math." in text for text in setup):
@@ -106,8 +108,30 @@ def code_cells(session: LessonSession) -> list[Cell]:
             cells.append((f"Step {step.index + 1}", _run_code(session, step.index)))
         elif step.kind == "predict":
             truth = session.truth(step.index, derivative=False)
-            cells[-1][1].append(f"print({step.target})  # {truth.text}")
+            cells[-1][1].extend(printed(f"print({step.target})", truth.expected, truth.text))
     return [(title, "\n".join(lines)) for title, lines in cells]
+
+
+def printed(code: str, value: object, text: str | None = None) -> list[str]:
+    """`code` with what it prints as a comment: beside it when that fits in CODE_WIDTH,
+    else a vector or matrix whole under it, a row to a line. `text`: the value as
+    shown, when `value` is not a number or an array."""
+    shown = format_value(value) if text is None else text
+    array = _array(value)
+    if len(code) + 4 + len(shown) <= CODE_WIDTH or array is None:
+        return [f"{code}  # {shown}"]
+    return [f"{code}  # {shape_text(array)}:", *(f"# {row}" for row in format_block(array))]
+
+
+def _array(value: object) -> np.ndarray | None:
+    """`value` as a vector or matrix of numbers, or None (a number, a word, an error)."""
+    if not isinstance(value, np.ndarray | list) or any(isinstance(v, bool | str) for v in np.ravel(value)):
+        return None
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    return array if array.ndim in (1, 2) else None
 
 
 def _run_code(session: LessonSession, index: int) -> list[str]:

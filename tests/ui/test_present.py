@@ -7,8 +7,14 @@ import subprocess
 import sys
 
 import nbformat
+import numpy as np
 import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, arrays
 
+from autograd_tutor.expr.display import format_fitted, format_value, shape_text
 from autograd_tutor.lesson.loader import library, load
 from autograd_tutor.present.chain import chain_lines
 from autograd_tutor.present.course import course_progress, next_lesson, resume_at
@@ -21,6 +27,7 @@ from autograd_tutor.session import LessonSession
 
 from .pilot import COURSE, FIXTURES, UI_LESSONS
 
+TENSORS = FIXTURES.parent / "tensors"
 COURSE_LESSONS = {lesson.id: lesson for lesson in library([COURSE])[0]}
 
 
@@ -217,3 +224,29 @@ def test_every_step_of_every_lesson_presents_within_the_width(lesson):
     view = summary_view(session)
     nbformat.validate(nbformat.reads(jupyter(view), as_version=4))
     assert script(view).count("\n") > 3
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    arrays(np.float64, array_shapes(min_dims=1, max_dims=2, max_side=12), elements=st.floats(-1e4, 1e4)),
+    st.integers(8, 90),
+)
+def test_a_value_fitted_to_a_width_is_whole_or_names_its_shape_and_shows_only_true_leading_entries(value, width):
+    from .test_tensor_lessons import agrees, read_value
+
+    text = format_fitted(value, width)
+    if text == format_value(value):
+        return
+    floor = len(shape_text(value)) + len(" […]")
+    assert len(text) <= max(width, floor)
+    assert text.startswith(shape_text(value) + " [")
+    shape, shown = read_value(text)
+    assert agrees(shown, torch.from_numpy(value), shape)
+
+
+def test_summary_code_prints_a_wide_gradient_whole_under_its_print():
+    view = summary_view(LessonSession(load(TENSORS / "linear-layer.yaml")))
+    code = view.code
+    compile(code, "<summary>", "exec")  # still Python
+    assert "print(W.grad)  # 3×2:\n# [[0.0003329,   -0.1918],\n#  [ 0.002884,   -0.3909],\n" in code
+    assert "print(b.grad)  # [-0.001885, -0.1845]" in code

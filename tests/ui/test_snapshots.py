@@ -4,6 +4,8 @@ pytest-textual-snapshot. Update them after an intended change with
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from .pilot import COURSE, make_app, past_intro, type_text, wait_until
@@ -83,3 +85,32 @@ def test_summary(snap_compare, data_dir, size):
 
     app = make_app(data_dir, open_lesson="chain-rule-sin-square")
     assert snap_compare(app, terminal_size=size, run_before=finish)
+
+
+LINEAR_LAYER = Path(__file__).parent.parent / "tensors" / "linear-layer.yaml"
+
+
+async def mid_matrix_backward(pilot) -> None:
+    """The linear layer after its forward pass and the first backprop step."""
+    await ready(pilot)
+    await past_intro(pilot)
+    await answers(pilot, "X @ W + b", "tanh(Z)", "mean(A**2)", "grad_L*2*A/4")
+    await type_text(pilot, "grad_A*(1 - A**2)")
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_matrix_lesson_mid_backward_pass(snap_compare, data_dir, size):
+    app = make_app(data_dir, paths=(LINEAR_LAYER,), open_lesson="linear-layer")
+    assert snap_compare(app, terminal_size=size, run_before=mid_matrix_backward)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_every_value_whole(snap_compare, data_dir, size):
+    async def opened(pilot):
+        await mid_matrix_backward(pilot)
+        await pilot.press("ctrl+f")
+        await pilot.pause()
+
+    app = make_app(data_dir, paths=(LINEAR_LAYER,), open_lesson="linear-layer")
+    assert snap_compare(app, terminal_size=size, run_before=opened)

@@ -16,7 +16,7 @@ from textual.content import Content
 from textual.widgets import Input, Markdown, Static
 
 from ...lesson.loader import Lesson
-from ...present.graph import graph_facts
+from ...present.graph import graph_facts, whole_values
 from ...present.plot import plot_view
 from ...present.spans import Line, line
 from ...present.step import (
@@ -41,6 +41,7 @@ from ..widgets.typing import TypedInput
 from .confirm import Confirm
 from .intro import IntroScreen
 from .responsive import ResponsiveScreen
+from .values import ValuesScreen
 
 KEYS = Keys(hint="ctrl+t", reveal="ctrl+r", next="ctrl+n")
 SYMBOLIC_WAIT = 60.0  # the longest a reveal waits for sympy to finish loading
@@ -54,6 +55,7 @@ class LessonScreen(ResponsiveScreen):
         Binding("ctrl+n", "next", "Next"),
         Binding("ctrl+o", "intro", "Intro"),
         Binding("ctrl+l", "plot", "Plot"),
+        Binding("ctrl+f", "values", "Values"),
         Binding("ctrl+g", "restart", "Restart"),
         Binding("escape", "lessons", "Lessons"),
     ]
@@ -177,6 +179,8 @@ class LessonScreen(ResponsiveScreen):
             return True if self.ready and session.is_open else None
         if action == "back":
             return True if session.index > 0 else None
+        if action == "values":  # only a lesson with vectors or matrices has values to show whole
+            return any(session.comp.shapes.values())
         return True
 
     def show_feedback(self, lines, transient: bool = False) -> None:
@@ -321,6 +325,11 @@ class LessonScreen(ResponsiveScreen):
         else:
             self.notify("This lesson has no introduction.", markup=False)
 
+    def action_values(self) -> None:
+        """Every value the panel shows, whole (a wide matrix is abbreviated there)."""
+        if any(self.session.comp.shapes.values()):
+            self.app.push_screen(ValuesScreen(whole_values(graph_facts(self.session, self.ready))))
+
     def action_plot(self) -> None:
         self.plot_toggled = not self.plot_toggled
         self.place_plot()
@@ -364,5 +373,7 @@ class LessonScreen(ResponsiveScreen):
         yield SystemCommand("Next", "Go to the next step (skips an unanswered one)", self.action_next)
         yield SystemCommand("Intro", "Read the lesson's introduction again", self.action_intro)
         yield SystemCommand("Plot", "Show or hide the plot of the function and its tangent", self.action_plot)
+        if any(self.session.comp.shapes.values()):
+            yield SystemCommand("Values", "Every vector and matrix the graph shows, whole", self.action_values)
         yield SystemCommand("Restart lesson", "Start this lesson again from the first step", self.action_restart)
         yield SystemCommand("Lessons", "Back to the catalogue", self.action_lessons)
