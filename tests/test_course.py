@@ -628,6 +628,7 @@ def torch_messages() -> tuple[str, ...]:
     return tuple(" ".join(_raised(fn).split()) for fn in TORCH_MESSAGES.values())
 
 
+ERROR_NAMES = r"(?:RuntimeError|UserWarning|ValueError|TypeError|AttributeError)"
 # A double-quoted phrase right after one of these words quotes torch.
 QUOTING = r"(?:says|warns|refuses|raises|fails|Error|Warning|message)[^\"“]{0,30}"
 
@@ -636,7 +637,10 @@ QUOTING = r"(?:says|warns|refuses|raises|fails|Error|Warning|message)[^\"“]{0,
 def test_torch_messages_quoted_in_the_prose_are_torchs(name):
     """Every phrase the prose quotes torch as saying is part of what torch says."""
     phrases = quoted(name, QUOTING + r'"([^"]+)"') | quoted(name, QUOTING + r"“([^”]+)”")
-    phrases |= quoted(name, r"`(?:RuntimeError|UserWarning|ValueError|TypeError|AttributeError): ([^`]+)`")
+    phrases |= quoted(name, rf"`{ERROR_NAMES}: ([^`]+)`")
+    phrases |= {  # a message on a line of its own, as torch prints it
+        m for text in prose(lesson(name)) for m in re.findall(rf"(?m)^\s*{ERROR_NAMES}: ([^`\n]+)$", text)
+    }
     for phrase in phrases:
         phrase = phrase.rstrip("…").strip()
         assert any(phrase in message for message in torch_messages()), f"{name} quotes torch: {phrase!r}"
