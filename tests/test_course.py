@@ -608,7 +608,7 @@ TORCH_MESSAGES: dict[str, Callable[[], object]] = {
     "in-place on a leaf": lambda: _with_grad(2.0)[0].add_(1),
     "changed saved tensor": _changed_saved_output,
     "non-leaf .grad": _non_leaf_grad,
-    "optimizer on a non-leaf": lambda: torch.optim.SGD([_with_grad(1.0)[0] * 0.01], lr=0.1),
+    "optimizer on a non-leaf (10, 15)": lambda: torch.optim.SGD([_with_grad(1.0)[0] * 0.01], lr=0.1),
     "zero_ on None": lambda: _with_grad(1.0)[0].grad.zero_(),
     "gradcheck in float32 warns": lambda: _gradcheck_float32(raise_exception=False),
     "gradcheck in float32 fails": lambda: _gradcheck_float32(raise_exception=True),
@@ -671,6 +671,7 @@ PROSE_NUMBERS: dict[tuple[str, str], Callable[[], bool]] = {
     ("14-", "6.6918"): lambda: _close(_predicted("14-", "w.grad")[0], 6.6918),
     ("14-", "5.9798"): lambda: _close(_predicted("14-", "w.grad")[2], 5.9798),
     ("15-", "0.01"): lambda: lesson(file_named("15-")).spec.nodes["w"] == "w0*0.01",
+    ("10-", "0.01"): lambda: lesson(file_named("15-")).spec.nodes["w"] == "w0*0.01",  # "lesson 15 takes it apart"
     ("15-", "2.0"): lambda: int(torch.__version__.split(".")[0]) >= 2,
     ("20-", "0.01"): lambda: lesson(file_named("20-")).spec.inputs["h"].value == 0.01,
     ("20-", "0.95"): lambda: round(((torch.tensor(4.0) + 1e-6) - 4.0).item() / 1e-6, 2) == 0.95,
@@ -775,7 +776,7 @@ def test_numbers_in_the_prose_come_from_the_engine_or_are_checked_here(name):
 # paths, x**2, row 1) and are left to the steps that compute with them.
 PROSE_NUMBER = r"(?<![\w.{-])\d+(?:\.\d+)?e[+-]?\d+|(?<![\w.{])\d+\.\d+|(?<![\w.{-])\d{2,}(?![\w.])"
 # A reference to another lesson or example is not a number about torch.
-REFERENCE = r"\b(?:lessons?|examples?)\s+\d+(?:\s*(?:,|and|or|–|-)\s*\d+)*"
+REFERENCE = r"(?i)\b(?:lessons?|examples?)\s+\d+(?:\s*(?:,|and|or|–|-)\s*\d+)*"
 
 
 def numbers_in_the_prose(les: Lesson) -> Iterator[tuple[str, str]]:
@@ -879,6 +880,9 @@ CLAIMS: dict[str, Callable[[], bool]] = {
         _clamped_bce_at_17()[0] == math.inf and math.isnan(_clamped_bce_at_17()[1])
     ),
     "28: the naive softmax of [1000, 0] is nan in float32; torch's is not": _naive_softmax_is_nan,
+    "10, 15: torch.optim refuses a non-leaf such as randn(3, requires_grad=True) * 0.01": lambda: (
+        "non-leaf" in _raised(lambda: torch.optim.SGD([torch.randn(3, requires_grad=True) * 0.01], lr=0.1))
+    ),
     "20: torch.autograd.gradcheck steps by 1e-6 by default": lambda: (
         inspect.signature(torch.autograd.gradcheck).parameters["eps"].default == 1e-6
     ),
