@@ -12,6 +12,7 @@ from conftest import lesson_text, load_fixture
 
 from autograd_tutor.cli import main
 from autograd_tutor.engine.sampling import variant_inputs
+from autograd_tutor.progress import ProgressStore
 from autograd_tutor.session import LessonSession
 from autograd_tutor.validate import validate
 from autograd_tutor.variants import COUNT, choose_variant, installation_seed
@@ -100,6 +101,21 @@ def test_progress_remembers_the_variant(lesson):
     resumed = LessonSession(lesson, state, seed="carol")
     assert (resumed.variant, resumed.round) == (session.variant, 1)
     assert resumed.records[0].status == "solved"
+
+
+def test_authored_plays_the_written_numbers_even_after_a_restart(lesson, tmp_path):
+    """`autograd-tutor --authored`: the store opens every lesson on variant 0, and a
+    restart keeps it there; without it the same store gives the learner's own variant."""
+    store = ProgressStore(tmp_path, "dana")
+    assert store.open(lesson).variant != 0
+    store.authored = True
+    session = store.open(lesson)
+    assert session.variant == 0 and session.prompt == LessonSession(lesson, variant=0).prompt
+    session.restart()
+    assert session.variant == 0
+    played = LessonSession(lesson, seed="dana", variant=5)
+    played.restart()
+    assert played.variant == 5  # a variant asked for is kept
 
 
 def test_a_lesson_without_variants_always_plays_the_authored_numbers():

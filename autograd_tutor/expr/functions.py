@@ -189,6 +189,18 @@ def _code_dim(f: str):
 _SIGN_SLIP = "Check the sign of the derivative of {f}."
 
 
+def _reduction(name: str, f) -> Function:
+    """sum or mean, of everything or along `dim`: torch's method of the same name."""
+    return Function(
+        name,
+        (Param("a"), Param("dim", "dim", optional=True)),
+        _reduce(f),
+        _dims(lambda t: getattr(t, name)),
+        _code_dim(name),
+        kind="reduction",
+    )
+
+
 def _unary(
     name: str,
     numpy_f,
@@ -351,22 +363,8 @@ FUNCTIONS: dict[str, Function] = {
             "positive", lambda a: (a > 0).astype(float), None, public=False, sympy_f=lambda sp, a: sp.Heaviside(a, 0)
         ),
         _unary("sign", np.sign, None, public=False),
-        Function(
-            "sum",
-            (Param("a"), Param("dim", "dim", optional=True)),
-            _reduce(np.sum),
-            _dims(lambda t: t.sum),
-            _code_dim("sum"),
-            kind="reduction",
-        ),
-        Function(
-            "mean",
-            (Param("a"), Param("dim", "dim", optional=True)),
-            _reduce(np.mean),
-            _dims(lambda t: t.mean),
-            _code_dim("mean"),
-            kind="reduction",
-        ),
+        _reduction("sum", np.sum),
+        _reduction("mean", np.mean),
         Function(
             "clamp",
             (Param("a"), Param("lo", "const"), Param("hi", "const")),

@@ -4,6 +4,7 @@ sessions, the log, and the background tasks it keeps references to."""
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 import time
 from collections.abc import Coroutine
@@ -91,6 +92,7 @@ class Lab:
         self.keys = keys
         self.sessions: set[TutorSession] = set()
         self.stopping = False
+        self.failure: str | None = None  # why the server stops, when it is not asked to
         self._tasks: set[asyncio.Task] = set()
 
     def sessions_of(self, student: str) -> int:
@@ -105,3 +107,29 @@ class Lab:
 
     def log(self, message: str) -> None:
         print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+    def until_stopped(self) -> asyncio.Event:
+        """An event set on SIGINT or SIGTERM, or when the session parent exits (then
+        `failure` says so). Call from the running loop."""
+        loop, stop = asyncio.get_running_loop(), asyncio.Event()
+
+        def lost() -> None:
+            self.failure = "the session parent exited"
+            stop.set()
+
+        self.spawner.attach(loop)
+        self.spawner.on_lost = lost
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        return stop
+
+    async def end_sessions(self) -> None:
+        """Tell every student the server is stopping and wait (bounded) for their tutors."""
+        self.stopping = True
+        self.log("stopping: ending every session")
+        for session in list(self.sessions):
+            session.end("the server is stopping. Your progress is saved.")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.options.grace + 5
+        while self.sessions and loop.time() < deadline:
+            await asyncio.sleep(0.05)

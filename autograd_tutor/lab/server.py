@@ -24,7 +24,6 @@ import errno
 import os
 import random
 import resource
-import signal
 import socket
 import sys
 import time
@@ -37,7 +36,7 @@ from .channel import TutorSession, duration
 from .context import Lab, ServeOptions
 from .keys import read_authorized_keys
 from .parent import Options
-from .spawner import ForkSpawner, Spawner, SpawnerLost
+from .spawner import ForkSpawner, Spawner, serve_with
 
 HOST_KEY = "ssh_host_ed25519_key"
 _OUT_OF_FDS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
@@ -305,39 +304,16 @@ def serve(options: ServeOptions, spawner: Spawner | None = None) -> int:
     fds = raise_fd_limit()
     if spawner is None:
         spawner = ForkSpawner.start(Options(tuple(options.lessons), str(data_dir), ready=options.ready))
-    try:
-        try:
-            spawner.wait_ready()
-        except SpawnerLost as err:
-            print(f"autograd-tutor serve: {err}", file=sys.stderr)
-            return 1
-        for problem in spawner.problems:
-            print(problem, file=sys.stderr)
-        if not spawner.lessons:
-            print("autograd-tutor serve: no lesson to serve", file=sys.stderr)
-            return 2
+    with listener:
         lab = Lab(options, spawner, keys)
-        return asyncio.run(_serve(lab, listener, key, key_path, fds))
-    finally:
-        listener.close()
-        spawner.close()
-        spawner.join(options.grace + 5)
+        return serve_with(
+            "serve", spawner, options.grace, lambda: asyncio.run(_serve(lab, listener, key, key_path, fds))
+        )
 
 
 async def _serve(lab: Lab, listener: socket.socket, key, key_path: Path, fds: int) -> int:
     options = lab.options
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    failure: list[str] = []
-
-    def lost() -> None:
-        failure.append("the session parent exited")
-        stop.set()
-
-    lab.spawner.attach(loop)
-    lab.spawner.on_lost = lost
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    stop = lab.until_stopped()
     ssh_options = await asyncssh.SSHServerConnectionOptions.construct(
         server_factory=lambda: TutorServer(lab),
         server_host_keys=[key],
@@ -357,16 +333,10 @@ async def _serve(lab: Lab, listener: socket.socket, key, key_path: Path, fds: in
     acceptor = Acceptor(lab, listener, ssh_options)
     _banner(lab, key, key_path, listener.getsockname()[1], fds)
     await stop.wait()
-    lab.stopping = True
-    lab.log("stopping: ending every session")
     acceptor.close()
-    for session in list(lab.sessions):
-        session.end("the server is stopping. Your progress is saved.")
-    deadline = loop.time() + options.grace + 5
-    while lab.sessions and loop.time() < deadline:
-        await asyncio.sleep(0.05)
-    if failure:
-        print(f"autograd-tutor serve: {failure[0]}", file=sys.stderr)
+    await lab.end_sessions()
+    if lab.failure:
+        print(f"autograd-tutor serve: {lab.failure}", file=sys.stderr)
         return 1
     return 0
 

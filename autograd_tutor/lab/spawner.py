@@ -14,6 +14,7 @@ import dataclasses
 import os
 import signal
 import socket
+import sys
 import time
 from collections.abc import Callable
 from typing import Protocol
@@ -222,3 +223,24 @@ class ForkSpawner:
         self._queue.clear()
         if self.on_lost is not None:
             self.on_lost()
+
+
+def serve_with(command: str, spawner: Spawner, grace: float, serve: Callable[[], int]) -> int:
+    """Wait for the session parent, print its lesson problems, then `serve()`; the parent
+    is stopped whatever happens. The exit status: 1 if the parent never started, 2 if no
+    lesson loaded, else serve()'s."""
+    try:
+        try:
+            spawner.wait_ready()
+        except SpawnerLost as err:
+            print(f"autograd-tutor {command}: {err}", file=sys.stderr)
+            return 1
+        for problem in spawner.problems:
+            print(problem, file=sys.stderr)
+        if not spawner.lessons:
+            print(f"autograd-tutor {command}: no lesson to serve", file=sys.stderr)
+            return 2
+        return serve()
+    finally:
+        spawner.close()
+        spawner.join(grace + 5)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import signal
 import socket
 import sys
 import time
@@ -31,7 +30,7 @@ from .context import Lab
 from .parent import Options
 from .protocol import Spawn
 from .server import raise_fd_limit
-from .spawner import ForkSpawner, Spawner, SpawnerLost
+from .spawner import ForkSpawner, Spawner, SpawnerLost, serve_with
 from .tokens import StudentTokens, read_tokens
 
 COOKIE = "agt_token"
@@ -320,54 +319,24 @@ def serve_web(options: WebOptions, spawner: Spawner | None = None) -> int:
     raise_fd_limit()
     if spawner is None:
         spawner = ForkSpawner.start(Options(tuple(options.lessons), str(options.data_dir)))
-    try:
-        try:
-            spawner.wait_ready()
-        except SpawnerLost as err:
-            print(f"autograd-tutor web: {err}", file=sys.stderr)
-            return 1
-        for problem in spawner.problems:
-            print(problem, file=sys.stderr)
-        if not spawner.lessons:
-            print("autograd-tutor web: no lesson to serve", file=sys.stderr)
-            return 2
-        return asyncio.run(_serve(WebLab(options, spawner, tokens), listener))
-    finally:
-        listener.close()
-        spawner.close()
-        spawner.join(options.grace + 5)
+    with listener:
+        lab = WebLab(options, spawner, tokens)
+        return serve_with("web", spawner, options.grace, lambda: asyncio.run(_serve(lab, listener)))
 
 
 async def _serve(lab: WebLab, listener: socket.socket) -> int:
     from aiohttp import web
 
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    failure: list[str] = []
-
-    def lost() -> None:
-        failure.append("the session parent exited")
-        stop.set()
-
-    lab.spawner.attach(loop)
-    lab.spawner.on_lost = lost
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    stop = lab.until_stopped()
     runner = web.AppRunner(make_app(lab), access_log=None, handle_signals=False)
     await runner.setup()
     await web.SockSite(runner, listener).start()
     _banner(lab, listener.getsockname()[1])
     await stop.wait()
-    lab.stopping = True
-    lab.log("stopping: ending every session")
-    for session in list(lab.sessions):
-        session.end("the server is stopping. Your progress is saved.")
-    deadline = loop.time() + lab.options.grace + 5
-    while lab.sessions and loop.time() < deadline:
-        await asyncio.sleep(0.05)
+    await lab.end_sessions()
     await runner.cleanup()
-    if failure:
-        print(f"autograd-tutor web: {failure[0]}", file=sys.stderr)
+    if lab.failure:
+        print(f"autograd-tutor web: {lab.failure}", file=sys.stderr)
         return 1
     return 0
 

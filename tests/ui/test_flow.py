@@ -322,3 +322,18 @@ def test_a_lab_session_saves_no_files(data_dir, tmp_path, monkeypatch):
         assert not list(tmp_path.glob("three-hints*"))
 
     play(app, scenario)
+
+
+def test_a_filter_typed_with_its_enter_in_one_burst_opens_the_lesson_it_finds(data_dir):
+    """A fast typist (or a paste) sends the filter and Enter together: Enter opens the
+    lesson the typed filter selects, not the row the cursor was on before."""
+    app = make_app(data_dir, paths=(COURSE,))
+
+    async def scenario(pilot):
+        await pilot.pause()
+        _burst(app, "accum⏎")
+        await wait_until(pilot, lambda: isinstance(app.screen, LessonScreen | IntroScreen))
+        await past_intro(pilot)
+        assert app.screen.lesson.id == "gradients-accumulate"
+
+    play(app, scenario)

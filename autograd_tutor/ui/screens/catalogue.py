@@ -35,7 +35,7 @@ def _level(level: int | None) -> str:
 
 class CatalogueScreen(ResponsiveScreen):
     BINDINGS = [
-        Binding("enter", "open", "Open", priority=True),
+        Binding("enter", "open", "Open"),  # taken by the filter, in order with its keys
         Binding("ctrl+n", "continue", "Continue"),
         Binding("ctrl+g", "reset", "Restart lesson"),
         Binding("ctrl+y", "reset_all", "Reset all"),
@@ -112,12 +112,14 @@ class CatalogueScreen(ResponsiveScreen):
     def resume_at(self) -> str | None:
         return resume_at(self.app.lessons, self.app.store.summary(), self.app.store.last_lesson())
 
-    def refresh_rows(self, cursor: str | None = None) -> None:
+    def refresh_rows(self, cursor: str | None = None, typed: str | None = None) -> None:
+        """The rows the filter selects: `typed`, as a Changed message gave it (the box
+        itself may be empty by then: Enter hands its text over), else the box's text."""
         if not self.width:
             return  # no columns before the screen is fitted
         table = self.query_one(DataTable)
         cursor = cursor or self.selected
-        words = self.query_one(Input).value.lower().split()
+        words = (self.query_one(Input).value if typed is None else typed).lower().split()
         progress = self.app.store.summary()
         table.clear()
         for number, lesson in enumerate(self.app.lessons, 1):
@@ -177,7 +179,13 @@ class CatalogueScreen(ResponsiveScreen):
         details.update(content(lines))
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        self.refresh_rows()
+        self.refresh_rows(typed=event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter, after every key typed before it has filtered the rows (a fast typist
+        or a paste sends the filter and Enter together)."""
+        event.input.put_back(event.value)  # the filter stays as typed
+        self.action_open()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_details()
