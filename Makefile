@@ -42,6 +42,7 @@ bench: $(BIN)/autograd-tutor
 	@$(BIN)/python bench/validate.py
 	@$(BIN)/python bench/parser.py
 	@$(BIN)/python bench/lab.py
+	@$(BIN)/python bench/practice.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -64,9 +64,10 @@ APP_EPILOG = """commands (each has --help):
   preview    open a lesson in the app, reloaded on every save
   serve      run an SSH server: every student gets their own tutor
   lab        the tutor as OpenSSH's ForceCommand (the student is $USER)
-  report     the lab's progress, per student and per lesson
+  report     the lab's progress, per student and per lesson, and skills
   web        serve the tutor to browsers: one link per student
   dashboard  the instructor's live view: who is stuck, what to re-teach
+  practice   about ten steps of finished lessons, weakest skills first
 
 examples:
   autograd-tutor                      the bundled course
@@ -75,21 +76,33 @@ examples:
 
 keys in the app: Enter submits, ctrl+t hint, ctrl+r reveal, ctrl+b back,
 ctrl+n next, ctrl+l plot, ctrl+o intro, ctrl+g restart, Esc lessons,
-ctrl+p command palette, ctrl+q quit; on the summary: s saves a .py, j a notebook"""
+ctrl+p command palette, ctrl+q quit; on the summary: s saves a .py, j a notebook;
+in the catalogue: ctrl+t practise (weakest skills first), ctrl+o the skills view"""
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "practice":
+        return _tutor(argv[1:], practice=True)
     if argv and argv[0] in COMMANDS:
         return _command(argv)
     return _tutor(argv)
 
 
-def _tutor(argv: list[str]) -> int:
+PRACTICE_HELP = """About ten steps of the lessons you have finished, on new numbers, the
+weakest skills first (see docs/mastery.md)."""
+PRACTICE_EPILOG = """examples:
+  autograd-tutor practice
+  autograd-tutor practice my-lessons/ --data-dir ~/tutor-data
+keys: Enter submits (and, on an answered item, brings the next), ctrl+t hint,
+ctrl+r reveal, ctrl+n next item, Esc ends the practice and shows which skills moved"""
+
+
+def _tutor(argv: list[str], practice: bool = False) -> int:
     parser = argparse.ArgumentParser(
-        prog="autograd-tutor",
-        description="A terminal tutor for PyTorch autograd and the chain rule.",
-        epilog=APP_EPILOG,
+        prog="autograd-tutor practice" if practice else "autograd-tutor",
+        description=PRACTICE_HELP if practice else "A terminal tutor for PyTorch autograd and the chain rule.",
+        epilog=PRACTICE_EPILOG if practice else APP_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="lesson files or directories (default: the course)")
@@ -100,7 +113,8 @@ def _tutor(argv: list[str]) -> int:
         help="where progress is kept (default: $AUTOGRAD_TUTOR_DATA_DIR or the platform's user data directory)",
     )
     parser.add_argument("--student", metavar="NAME", help="whose progress (default: your user name)")
-    parser.add_argument("--plain", action="store_true", help="line by line, for screen readers and dumb terminals")
+    if not practice:
+        parser.add_argument("--plain", action="store_true", help="line by line, for screen readers and dumb terminals")
     parser.add_argument("--ansi", action="store_true", help="use the terminal's own 16-colour palette")
     parser.add_argument(
         "--authored",
@@ -115,9 +129,10 @@ def _tutor(argv: list[str]) -> int:
         args.paths,
         data_dir=args.data_dir,
         student=args.student,
-        plain=args.plain,
+        plain=getattr(args, "plain", False),
         ansi=args.ansi,
         authored=args.authored,
+        practice=practice,
     )
 
 

@@ -2,7 +2,10 @@
 
 This module owns the database: its layout (`MIGRATIONS`, `PRAGMA user_version`), how a
 row is written (`ProgressStore.save`, which merges with what is stored) and how rows are
-read by the instructor's tools (`read_store`). Nothing else knows the columns.
+read by the instructor's tools (`read_store`). Nothing else knows the columns. The
+learner model (docs/mastery.md) lives here too, one row per (student, skill): a save
+updates it in the same transaction as the step that moved it, so a killed process
+keeps both or neither.
 
 The database is in WAL mode with a busy timeout, so many tutor processes (a lab, or
 two sessions of one student) can write at once; a killed process leaves at worst its
@@ -16,17 +19,22 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import sqlite3
 import stat
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .mastery.model import LearnerModel, SkillState, new_observations
+
 if TYPE_CHECKING:
+    from .mastery.model import Observation
+    from .mastery.practice import Practice
     from .session import LessonSession
 
 DATA_DIR_ENV = "AUTOGRAD_TUTOR_DATA_DIR"
@@ -61,6 +69,18 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # when the learner reached the current step (the dashboard's time on a step)
     "ALTER TABLE progress ADD COLUMN step_since REAL",
+    # the learner model: P(known) per skill (see docs/mastery.md)
+    """
+    CREATE TABLE IF NOT EXISTS mastery (
+        student   TEXT NOT NULL,
+        skill     TEXT NOT NULL,
+        known     REAL NOT NULL,     -- P(the skill is known), after the last observation
+        seen      INTEGER NOT NULL,  -- observations
+        correct   INTEGER NOT NULL,  -- of them right on the first try
+        last_seen REAL,              -- when the last one was made
+        PRIMARY KEY (student, skill)
+    )
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -136,6 +156,7 @@ class StoreContents:
     rows: list[ProgressRow]
     last_opened: dict[str, str]  # student -> the lesson they opened last
     damaged: list[str]  # rows that could not be read, said why
+    skills: dict[str, LearnerModel] = field(default_factory=dict)  # student -> their learner model
 
 
 class ProgressStore:
@@ -282,6 +303,7 @@ class ProgressStore:
                 ).fetchone()
                 stored = _json_or_none(found[0]) if found else None
                 merged = merge_states(stored, self._base.get(lesson), mine)
+                _record_skills(db, self.student, new_observations(session.lesson, stored, merged), now)
                 since = found[2] if found and found[1] == merged["index"] and found[2] is not None else now
                 row = _row(self.student, merged, [s.takes_answer for s in session.steps], now, since)
                 db.execute(f"INSERT OR REPLACE INTO progress ({_COLUMNS}) VALUES ({_MARKS})", row)
@@ -295,8 +317,47 @@ class ProgressStore:
             self.problem = None
         return True
 
+    # --- the learner model and practice (see docs/mastery.md) -------------------------------------
+
+    def mastery(self) -> LearnerModel:
+        """This learner's skills (at the prior before anything was observed)."""
+        try:
+            db = self._connection(create=False)
+            return _read_skills(db, self.student) if db else LearnerModel()
+        except (sqlite3.Error, ProgressError) as err:
+            self._fail(None, err)
+            return LearnerModel()
+
+    def start_practice(self, lessons: list, size: int | None = None) -> Practice:
+        """A practice drawn from the lessons this learner has finished."""
+        from .mastery.practice import SIZE, Practice
+
+        finished = {lesson for lesson, p in self.summary().items() if p.finished}
+        played = {lesson: (self.load(lesson) or {}).get("variant") for lesson in finished}
+        played = {lesson: v for lesson, v in played.items() if isinstance(v, int)}
+        return Practice.start_for(
+            lessons, finished, played, self.mastery(), seed=self.seed, now=time.time(), size=size or SIZE
+        )
+
+    def save_practice(self, practice: Practice) -> bool:
+        """The current practice item's first try, once it is known. False (and `problem`
+        says why) when it could not be written; the practice's model moves only if it was."""
+        seen = practice.pending()
+        if seen is None:
+            return True
+        now = time.time()
+        try:
+            db = self._connection(create=True)
+            with _transaction(db):
+                _record_skills(db, self.student, [seen], now)
+        except (sqlite3.Error, OSError, ProgressError) as err:
+            self._fail(None, err)
+            return False
+        practice.recorded(seen, now)
+        return True
+
     def reset(self, lesson: str | None = None) -> None:
-        """Forget one lesson's progress, or all of this student's."""
+        """Forget one lesson's progress, or all of this student's (their skills too)."""
         try:
             db = self._connection(create=False)
             if db is not None:
@@ -304,6 +365,7 @@ class ProgressStore:
                     if lesson is None:
                         db.execute("DELETE FROM progress WHERE student = ?", (self.student,))
                         db.execute("DELETE FROM last_opened WHERE student = ?", (self.student,))
+                        db.execute("DELETE FROM mastery WHERE student = ?", (self.student,))
                     else:
                         db.execute("DELETE FROM progress WHERE student = ? AND lesson = ?", (self.student, lesson))
         except (sqlite3.Error, ProgressError) as err:
@@ -443,6 +505,48 @@ def _row(student: str, state: dict, takes_answer: list[bool], now: float, since:
     )
 
 
+# --- the learner model's rows -----------------------------------------------------------------------
+
+_SKILL_COLUMNS = "skill, known, seen, correct, last_seen"
+_SKILLS_SINCE = 3  # the version whose migration made the mastery table
+
+
+def _read_skills(db: sqlite3.Connection, student: str) -> LearnerModel:
+    rows = db.execute(f"SELECT {_SKILL_COLUMNS} FROM mastery WHERE student = ?", (student,)).fetchall()
+    return LearnerModel(dict(filter(None, map(_skill_state, rows))))
+
+
+def _record_skills(db: sqlite3.Connection, student: str, observations: list[Observation], now: float) -> None:
+    """Apply observations to the stored model; the caller holds the transaction."""
+    if not observations:
+        return
+    model = _read_skills(db, student)
+    touched: set[str] = set()
+    for observation in observations:
+        model.observe(observation, now)
+        touched.update(observation.skills)
+    db.executemany(
+        f"INSERT OR REPLACE INTO mastery (student, {_SKILL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (student, s, m.known, m.seen, m.correct, m.last_seen)
+            for s, m in ((s, model.get(s)) for s in sorted(touched))
+        ],
+    )
+
+
+def _skill_state(row: tuple) -> tuple[str, SkillState] | None:
+    """A row as a skill's state; None for a row that cannot be read (the skill is then at the prior)."""
+    try:
+        skill, known, seen, correct, last_seen = row
+        known, seen, correct = float(known), int(seen), int(correct)
+        last_seen = float(last_seen) if last_seen is not None else None
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(skill, str) or not math.isfinite(known) or not 0 <= known <= 1 or seen < 0:
+        return None
+    return skill, SkillState(known, seen, max(0, min(correct, seen)), last_seen)
+
+
 def read_store(path: Path, only: str | None = None) -> StoreContents:
     """Every row of a database (or only student `only`'s), opened read-only: for the
     instructor's tools. ProgressError when it cannot be read."""
@@ -459,6 +563,11 @@ def read_store(path: Path, only: str | None = None) -> StoreContents:
         columns = _COLUMNS.replace("step_since", since)
         rows = db.execute(f"SELECT {columns} FROM progress {where}", args).fetchall()
         opened = dict(db.execute(f"SELECT student, lesson FROM last_opened {where}", args).fetchall())
+        skill_rows = (
+            db.execute(f"SELECT student, {_SKILL_COLUMNS} FROM mastery {where}", args).fetchall()
+            if version >= 3
+            else []
+        )
     except sqlite3.Error as err:
         raise ProgressError(_explain(path, err)) from None
     finally:
@@ -469,7 +578,12 @@ def read_store(path: Path, only: str | None = None) -> StoreContents:
             found.append(_read_row(row))
         except (TypeError, ValueError) as err:
             damaged.append(f"{path}: a row of {str(row[0])[:64]!r} is damaged ({err}); skipped")
-    return StoreContents(found, {str(k): str(v) for k, v in opened.items()}, damaged)
+    skills: dict[str, LearnerModel] = {}
+    for student, *row in skill_rows:
+        state = _skill_state(tuple(row))
+        if state is not None and isinstance(student, str) and valid_student(student):
+            skills.setdefault(student, LearnerModel()).skills[state[0]] = state[1]
+    return StoreContents(found, {str(k): str(v) for k, v in opened.items()}, damaged, skills)
 
 
 def _read_row(row: tuple) -> ProgressRow:

@@ -17,7 +17,7 @@ import numpy as np
 
 from .engine.live import LiveState, Observation, RunResult, TensorFacts
 from .engine.sampling import Engine, TestPoints, variant_inputs
-from .expr.display import format_value
+from .expr.display import code_value, format_value
 from .expr.evaluate import Value, evaluate
 from .grade.compare import Tolerance, scale
 from .grade.grader import BehaviourQuestion, ChoiceQuestion, Given, MathQuestion
@@ -340,25 +340,33 @@ class LessonSession:
     # --- numbers in prose ---------------------------------------------------------
 
     _PLACEHOLDER = re.compile(r"\{\{([^{}]*)\}\}|\{(grad:)?([A-Za-z_]\w*)\}")
+    _CODE = re.compile(r"```.*?```|`[^`\n]*`|^ {4}.*$", re.S | re.M)  # fenced, inline or indented code
 
     def text(self, raw: str | None) -> str:
         """Prose with `{name}` as this variant's value and `{grad:name}` as the
-        gradient of the output; `{{name}}` writes `{name}`; anything else as written."""
+        gradient of the output; `{{name}}` writes `{name}`; anything else as written.
+        In code, a value is written as Python source (2.0, not 2: torch.tensor(2,
+        requires_grad=True) raises)."""
         if not raw or "{" not in raw:
             return raw or ""
         names = (*self.comp.inputs, *self.comp.nodes)
 
-        def fill(m: re.Match) -> str:
+        def fill(m: re.Match, code: bool) -> str:
             if m.group(1) is not None:
                 return "{" + m.group(1) + "}"
             grad, name = m.group(2), m.group(3)
             if name not in names:
                 return m.group(0)
-            if grad:
-                return format_value(self.engine.native.gradients[name])
-            return format_value(self._values()[name])
+            value = self.engine.native.gradients[name] if grad else self._values()[name]
+            return code_value(value) if code else format_value(value)
 
-        return self._PLACEHOLDER.sub(fill, raw)
+        out, at = [], 0
+        for block in self._CODE.finditer(raw):
+            out.append(self._PLACEHOLDER.sub(lambda m: fill(m, False), raw[at : block.start()]))
+            out.append(self._PLACEHOLDER.sub(lambda m: fill(m, True), block.group(0)))
+            at = block.end()
+        out.append(self._PLACEHOLDER.sub(lambda m: fill(m, False), raw[at:]))
+        return "".join(out)
 
     def _values(self) -> dict[str, Any]:
         """Every value, as the tutor shows it: torch's in the lesson's dtype once

@@ -26,6 +26,7 @@ def run(
     plain: bool = False,
     ansi: bool = False,
     authored: bool = False,
+    practice: bool = False,
 ) -> int:
     lessons, problems = library(paths or [BUNDLED])
     if not lessons:
@@ -37,6 +38,12 @@ def run(
     open_lesson = lessons[0].id if single else None
     store = ProgressStore(data_dir or default_data_dir(), student or default_student(), fallback=True)
     store.authored = authored
+    if practice:
+        empty = store.start_practice(lessons).empty
+        if empty:
+            print(f"autograd-tutor practice: {empty}", file=sys.stderr)
+            store.close()
+            return 1
     try:
         if plain:
             from .plain import PlainTutor
@@ -48,7 +55,7 @@ def run(
         else:
             from .ui.app import TutorApp
 
-            TutorApp(lessons, problems, store, ansi=ansi, open_lesson=open_lesson).run()
+            TutorApp(lessons, problems, store, ansi=ansi, open_lesson=open_lesson, practice=practice).run()
     finally:
         store.close()
     return progress_status(store)

@@ -16,7 +16,7 @@ import autograd_tutor
 
 PACKAGE = Path(autograd_tutor.__file__).parent
 CORE = [
-    *(p for d in ("lesson", "expr", "engine", "grade") for p in sorted((PACKAGE / d).rglob("*.py"))),
+    *(p for d in ("lesson", "expr", "engine", "grade", "mastery") for p in sorted((PACKAGE / d).rglob("*.py"))),
     *(PACKAGE / f for f in ("session.py", "check.py", "validate.py")),
 ]
 ALL = sorted(PACKAGE.rglob("*.py"))

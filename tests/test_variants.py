@@ -179,3 +179,20 @@ def test_variant_truths_are_torchs_at_the_variants_values(lesson):
     loss = (p - v["t"]) ** 2
     loss.backward()
     assert np.isclose(session.engine.truth.gradients["w"], w.grad.item(), rtol=1e-12)
+
+
+def test_a_value_in_code_is_written_as_python_that_torch_runs():
+    """`torch.tensor({x}, requires_grad=True)` with x = 2.0 must not become
+    `torch.tensor(2, ...)`, which torch refuses (an integer tensor cannot require grad);
+    in prose the same value reads 2."""
+    import torch
+
+    session = LessonSession(load_fixture("chain"), variant=0)
+    x = session.comp.inputs["x"]  # 4.0
+    code = "x = torch.tensor({x}, requires_grad=True)"
+    for written in (f"`{code}`", f"```python\n{code}\n```", f"Run this:\n\n    {code}\n"):
+        line = next(part for part in session.text(written).replace("`", "\n").splitlines() if "torch" in part)
+        scope = {"torch": torch}
+        exec(line.strip(), scope)  # noqa: S102 - our own prose, filled in
+        assert scope["x"].requires_grad and scope["x"].item() == float(x)
+    assert session.text("x = {x}") == "x = 4"

@@ -58,6 +58,16 @@ def format_value(value: object, limit: int | None = None) -> str:
     return str(value)
 
 
+def code_value(value: object) -> str:
+    """A value as Python source, as the tutor shows it but with whole numbers as floats
+    (`2.0`): `torch.tensor(2, requires_grad=True)` is an integer tensor, which raises."""
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        text = format_number(float(array))
+        return text if any(c in text for c in ".en") else text + ".0"  # 1e-05, nan and inf as they are
+    return "[" + ", ".join(code_value(v) for v in array) + "]"
+
+
 def format_number(value: float) -> str:
     """A number as the tutor shows it: 4 decimals, like torch's printing, or
     4 significant figures when that would hide the digits."""

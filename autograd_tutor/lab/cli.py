@@ -35,6 +35,8 @@ REPORT_EPILOG = """examples:
   autograd-tutor report --data-dir /srv/autograd-lab
   autograd-tutor report --data-dir /srv/autograd-lab --format csv > progress.csv
   autograd-tutor report --data-dir /srv/autograd-lab --summary --format json
+  autograd-tutor report --data-dir /srv/autograd-lab --skills --format csv > skills.csv
+  autograd-tutor report --data-dir /srv/autograd-lab --skills --summary   # the class's weakest skills
 with `autograd-tutor lab` each student's directory is theirs alone: run report as root."""
 
 
@@ -101,10 +103,11 @@ def add_commands(sub) -> None:
     p.add_argument("--lessons", action="append", metavar="DIR", help="lesson directory or file (default: the course)")
     p.set_defaults(handler=_lab)
 
-    p = command("report", "per student and lesson: status, score, attempts, hints, reveals", REPORT_EPILOG)
+    p = command("report", "per student: lessons (status, score, mistakes) and skills (mastery)", REPORT_EPILOG)
     p.add_argument("--data-dir", type=Path, metavar="DIR", help="the lab's data directory")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    p.add_argument("--summary", action="store_true", help="only the per-lesson summary")
+    p.add_argument("--summary", action="store_true", help="only the per-lesson summary (and the class's skills)")
+    p.add_argument("--skills", action="store_true", help="only the skills: per student, or the class's weakest")
     p.add_argument("--lessons", action="append", metavar="DIR", help="the lessons, for titles (default: the course)")
     p.set_defaults(handler=_report)
 
@@ -197,7 +200,7 @@ def _report(args: argparse.Namespace) -> int:
     report = build(data_dir, args.lessons)
     for problem in report.problems:
         print(problem, file=sys.stderr)
-    sys.stdout.write(render(report, args.format, args.summary))
+    sys.stdout.write(render(report, args.format, args.summary, args.skills))
     return 0
 
 

@@ -18,7 +18,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ..progress import DATABASE, STUDENTS, ProgressError, ProgressRow, read_store, valid_student
+from ..progress import DATABASE, STUDENTS, ProgressError, ProgressRow, StoreContents, read_store, valid_student
+from . import skills as skills_report
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -68,11 +69,13 @@ class Report:
     lessons: list[LessonSummary]
     students: list[str]
     problems: list[str]
+    skills: skills_report.SkillsReport
 
     def as_dict(self) -> dict:
         return {
             "students": [{**asdict(r), "score": r.score} for r in self.records],
             "lessons": [asdict(s) for s in self.lessons],
+            **self.skills.as_dict(),
             "problems": self.problems,
         }
 
@@ -82,17 +85,21 @@ def build(data_dir: Path, lesson_paths: list[str] | None = None) -> Report:
     problems: list[str] = []
     found: dict[tuple[str, str], Record] = {}
     students: set[str] = set()
+    models: dict = {}
     for path, only in _databases(data_dir, problems):
         if only:
             students.add(only)
-        for record in _read(path, only, catalogue, problems):
+        contents = _read(path, only, problems)
+        models.update(contents.skills)
+        for record in (_record(row, catalogue) for row in contents.rows):
             students.add(record.student)
             key = (record.student, record.lesson)
             if key not in found or found[key].updated < record.updated:
                 found[key] = record
     order = {lesson_id: i for i, lesson_id in enumerate(catalogue)}
     records = sorted(found.values(), key=lambda r: (r.student, order.get(r.lesson, len(order)), r.lesson))
-    return Report(records, _summaries(records, catalogue, order), sorted(students), problems)
+    skills = skills_report.build(models, list(catalogue.values()))
+    return Report(records, _summaries(records, catalogue, order), sorted(students), problems, skills)
 
 
 def _catalogue(lesson_paths: list[str] | None) -> dict[str, object]:
@@ -128,14 +135,14 @@ def _databases(data_dir: Path, problems: list[str]):
         yield database, entry.name
 
 
-def _read(path: Path, only: str | None, catalogue: dict, problems: list[str]) -> list[Record]:
+def _read(path: Path, only: str | None, problems: list[str]) -> StoreContents:
     try:
         contents = read_store(path, only)
     except ProgressError as err:
         problems.append(f"cannot read: {err}")
-        return []
+        return StoreContents([], {}, [])
     problems.extend(contents.damaged)
-    return [_record(row, catalogue) for row in contents.rows]
+    return contents
 
 
 def _record(row: ProgressRow, catalogue: dict) -> Record:
@@ -253,15 +260,25 @@ def _summaries(records: list[Record], catalogue: dict, order: dict) -> list[Less
 # --- output --------------------------------------------------------------------------------------------
 
 
-def render(report: Report, fmt: str, summary_only: bool = False) -> str:
+def render(report: Report, fmt: str, summary_only: bool = False, skills_only: bool = False) -> str:
+    """`summary_only`: the class, not each student; `skills_only`: the skills, not the lessons."""
     if fmt == "json":
-        data = report.as_dict()
+        data = report.skills.as_dict() if skills_only else report.as_dict()
         if summary_only:
-            data = {"lessons": data["lessons"], "problems": data["problems"]}
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+            data = {k: v for k, v in data.items() if k not in ("students", "skills")}
+        return json.dumps({**data, "problems": report.problems}, indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
+        if skills_only:
+            return skills_report.csv_text(report.skills, summary_only, _clean)
         return _csv_summary(report) if summary_only else _csv_records(report)
-    return _table(report, summary_only)
+    if not skills_only:  # the skills follow once there are any
+        lessons = _table(report, summary_only)
+        return lessons + "\n" + _skills_table(report, summary_only) if report.skills.students else lessons
+    return _skills_table(report, summary_only)
+
+
+def _skills_table(report: Report, summary_only: bool) -> str:
+    return "\n".join(skills_report.table_lines(report.skills, summary_only, _grid)) + "\n"
 
 
 def _clean(value: object) -> str:

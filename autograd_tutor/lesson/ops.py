@@ -26,6 +26,9 @@ class Op(BaseModel):
     key: ClassVar[str]
     usage: ClassVar[str]
     word: ClassVar[bool] = False  # may be written as a bare word
+    # the live facts it may change: "value", "grad", "flags" (requires_grad, is_leaf,
+    # grad_fn) or "other" (anything else a step may ask, such as _version)
+    changes: ClassVar[frozenset[str]] = frozenset({"value", "grad", "flags", "other"})
 
     def code(self, comp: Computation) -> list[str]:
         raise NotImplementedError
@@ -59,6 +62,7 @@ class Forward(Op):
 class Backward(Op):
     key = "backward"
     usage = "backward, or {backward: retain_graph}"
+    changes = frozenset({"grad"})
     word = True
     backward: Literal["retain_graph"] | None = None
 
@@ -74,6 +78,7 @@ class Backward(Op):
 class ZeroGrad(Op):
     key = "zero_grad"
     usage = "{zero_grad: x}"
+    changes = frozenset({"grad"})
     zero_grad: Name
 
     def code(self, comp: Computation) -> list[str]:
@@ -86,6 +91,7 @@ class ZeroGrad(Op):
 class RequiresGrad(Op):
     key = "requires_grad"
     usage = "{requires_grad: {x: false}}"
+    changes = frozenset({"flags"})
     requires_grad: Annotated[dict[Name, bool], Field(min_length=1)]
 
     def code(self, comp: Computation) -> list[str]:
@@ -110,6 +116,7 @@ class Detach(Op):
 class RetainGrad(Op):
     key = "retain_grad"
     usage = "{retain_grad: y}"
+    changes = frozenset({"grad"})
     retain_grad: Name
 
     def code(self, comp: Computation) -> list[str]:
@@ -138,6 +145,7 @@ class Set(Op):
 class GradToNone(Op):
     key = "grad_to_none"
     usage = "{grad_to_none: x}"
+    changes = frozenset({"grad"})
     grad_to_none: Name
 
     def code(self, comp: Computation) -> list[str]:
@@ -244,6 +252,7 @@ class AutogradGradArgs(_Args):
 class AutogradGrad(Op):
     key = "autograd_grad"
     usage = "{autograd_grad: {of: y, wrt: x, as: g}} (optionally create_graph: true)"
+    changes = frozenset({"other"})  # a new tensor; .grad is left alone
     autograd_grad: AutogradGradArgs
 
     def code(self, comp: Computation) -> list[str]:
@@ -261,6 +270,7 @@ class AutogradGrad(Op):
 class Hook(Op):
     key = "hook"
     usage = "{hook: y}"
+    changes = frozenset()  # it prints during a later backward(), and changes nothing
     hook: Name
 
     def code(self, comp: Computation) -> list[str]:

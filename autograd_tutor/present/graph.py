@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..engine.live import TensorFacts
 from ..expr.display import format_value, to_text
 from ..lesson.computation import Computation
@@ -77,6 +79,14 @@ def asked(step: Step) -> list[Key]:
     return []
 
 
+def _kind(key: Key) -> str:
+    """Which kind of live fact a key is, as run operations declare what they change."""
+    prop = key[0]
+    if prop in ("value", "gradient"):
+        return "value" if prop == "value" else "grad"
+    return "grad" if prop == "grad" else "flags" if prop in FLAGS else "other"
+
+
 def _open(session: LessonSession, index: int) -> bool:
     return session.steps[index].takes_answer and session.records[index].status in ("pending", "skipped")
 
@@ -92,18 +102,23 @@ def _epoch(session: LessonSession, index: int, shown_at: bool) -> int:
 
 
 def hidden(session: LessonSession, index: int | None = None) -> set[Key]:
-    """The facts not to show at step `index`: each asked by an open step about the same
-    state, unless a step about that state has already been answered or revealed."""
+    """The facts not to show at step `index`: each asked by an open step about this
+    state or a later one (a grad_fn asked after backward() is the one on screen before
+    it), unless a step about this state has already been answered or revealed."""
     index = session.index if index is None else index
     now = _epoch(session, index, shown_at=True)
     keys: set[Key] = set()
     known: set[Key] = set()
+    runs = [step for step in session.steps if step.kind == "run"]
     for step in session.steps:
-        if _epoch(session, step.index, shown_at=False) == now:
-            if _open(session, step.index):
-                keys.update(asked(step))
-            elif session.records[step.index].status in ("solved", "revealed"):
-                known.update(asked(step))
+        epoch = _epoch(session, step.index, shown_at=False)
+        if epoch == now and _open(session, step.index):
+            keys.update(asked(step))
+        elif epoch > now and _open(session, step.index):  # the same fact then, unless a run may change it
+            changes = {kind for run in runs[now:epoch] for op in run.target for kind in op.changes}
+            keys.update(key for key in asked(step) if _kind(key) not in changes)
+        elif epoch == now and session.records[step.index].status in ("solved", "revealed"):
+            known.update(asked(step))
     keys -= known
     keys -= {("gradient", name) for kind, name in known if kind == "grad"}  # .grad told: a gradient step gives nothing
     current = session.steps[index]
@@ -154,10 +169,11 @@ def graph_facts(session: LessonSession, ready: bool) -> GraphFacts:
     facts = session.facts()
     live = facts.live
     secret = hidden(session)
+    moved = _inputs_moved(comp, live)  # the learner's by-hand values are about other numbers
     nodes = []
     for name in drawing_order(comp):
         tensor = live[name]
-        gradient = facts.gradients.get(name)
+        gradient = None if moved else facts.gradients.get(name)
         by_hand = None if gradient is None else f"d{comp.output}/d{name} = {format_value(gradient, MAX_SHOWN)}"
         nodes.append(
             NodeFacts(
@@ -171,7 +187,7 @@ def graph_facts(session: LessonSession, ready: bool) -> GraphFacts:
                 name == focus_name,
             )
         )
-    found = {edge: format_value(value, MAX_SHOWN) for edge, value in facts.factors.items()}
+    found = {} if moved else {edge: format_value(value, MAX_SHOWN) for edge, value in facts.factors.items()}
     for other, record in zip(session.steps, session.records):
         if other.kind == "backprop" and record.status in ("solved", "revealed"):
             found[tuple(other.target)] = session.truth(other.index, derivative=False).text
@@ -187,6 +203,17 @@ def graph_facts(session: LessonSession, ready: bool) -> GraphFacts:
         for n, a in comp.edges
     )
     return GraphFacts(tuple(nodes), edges, loading=False)
+
+
+def _inputs_moved(comp: Computation, live: dict[str, TensorFacts]) -> bool:
+    """Whether a run step (set, an update, an in-place change) has given an input other
+    numbers than the ones the lesson's math steps are about. (Within the rounding of the
+    lesson's dtype: float16 keeps 10.1 as 10.1015625.)"""
+    for name, authored in comp.inputs.items():
+        now = np.asarray(live[name].value, dtype=float) if name in live else authored
+        if now.shape != authored.shape or not np.allclose(now, authored, rtol=1e-3, atol=1e-6, equal_nan=True):
+            return True
+    return False
 
 
 def flags(tensor: TensorFacts) -> str:

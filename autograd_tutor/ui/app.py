@@ -36,6 +36,7 @@ class TutorApp(App):
         *,
         ansi: bool = False,
         open_lesson: str | None = None,
+        practice: bool = False,
         lab: bool = False,
     ):
         super().__init__(ansi_color=ansi)
@@ -43,6 +44,7 @@ class TutorApp(App):
         self.problems = problems
         self.store = store
         self.open_lesson = open_lesson
+        self.open_practice = practice  # start with a practice (`autograd-tutor practice`)
         self.lab = lab  # a student on a shared server: nothing that reaches its files or programs
         self.symbolic_ready = threading.Event()  # set by the warm-up once sympy is imported
         self.broken: dict[str, Problem] = {}  # lesson id -> the first error validate reports, once checked
@@ -59,6 +61,8 @@ class TutorApp(App):
         self.use_store(self.store)
         if self.open_lesson:
             self.open(self.open_lesson)
+        elif self.open_practice:
+            self.start_practice()
         self.call_after_refresh(self.start_warm_up)
 
     def use_store(self, store: ProgressStore) -> None:
@@ -125,6 +129,28 @@ class TutorApp(App):
         from .screens.lesson import LessonScreen
 
         self.push_screen(LessonScreen(self.lesson(lesson_id)))
+
+    def start_practice(self) -> None:
+        """About ten steps of finished lessons, weakest skills first; or say why there are none.
+        Items are drawn with torch (fresh numbers must be finite), so not before it is loaded."""
+        from .screens.practice import PracticeScreen
+
+        practice = self.store.start_practice(self.lessons)
+        if practice.empty:
+            self.notify(practice.empty, markup=False)
+            return
+        if not self.engines_ready:
+            self.open_practice = True
+            self.notify("Loading torch: the practice starts in a moment.", markup=False)
+            return
+        self.open_practice = False
+        self.clear_notifications()  # "Loading torch: the practice starts in a moment."
+        practice.next()
+        self.push_screen(PracticeScreen(practice))
+
+    def watch_engines_ready(self, ready: bool) -> None:
+        if ready and self.open_practice:
+            self.call_later(self.start_practice)  # once the screens have seen torch arrive
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for command in super().get_system_commands(screen):

@@ -54,6 +54,8 @@ def test_a_new_tensor_from_set_shows_its_value_and_empty_grad(data_dir):
         # the set/forward/backward run: x is a new tensor, x = 3, y = 9; x.grad is asked next
         assert fact(blocks(app)["x"], "data") == "3" and fact(blocks(app)["y"], "data") == "9"
         assert fact(blocks(app)["x"], ".grad") == "?"
+        # what was worked out by hand at x = 2 is not shown as if it were about x = 3
+        assert "by hand" not in blocks(app)["x"] and "∂y/∂x = 4" not in graph_text(app)
         await pilot.press("enter")
         await answer(pilot, "6")
         assert fact(blocks(app)["x"], ".grad") == "6"
@@ -130,6 +132,25 @@ def test_no_step_of_the_course_shows_its_answer_before_it_is_answered(lesson_id)
         if step.kind in ("local", "backprop"):
             edge = next(e for e in before.edges if (e.node, e.arg) == tuple(step.target))
             assert edge.factor is None and edge.focus
+
+
+@pytest.mark.parametrize("lesson_id", sorted(LESSONS))
+def test_a_grad_fn_asked_later_is_not_shown_earlier(lesson_id):
+    """z.grad_fn asked after backward() is the same grad_fn the panel could show from
+    step 1: it stays hidden back to the last run step that may change flags."""
+    flags_seen: list[tuple[int, dict]] = []  # (step, node -> flags shown) before each step is answered
+    for session, before, _after in _steps_through(lesson_id):
+        step = session.step
+        if step.kind == "run" and any("flags" in op.changes for op in step.target):
+            flags_seen.clear()  # what came before was another state
+        if step.kind == "predict" and step.target.endswith(".grad_fn"):
+            name = step.target.removesuffix(".grad_fn")
+            answer = str(session.truth().text)
+            for index, shown in flags_seen:
+                assert answer not in (shown.get(name) or ""), (
+                    f"step {index + 1} shows {answer} before step {step.index + 1} asks it"
+                )
+        flags_seen.append((step.index, {n.name: n.flags for n in before.nodes}))
 
 
 @pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=lambda s: f"{s[0]}x{s[1]}")

@@ -25,6 +25,7 @@ from ..widgets.title import TitleBar
 from ..widgets.typing import TypedInput
 from .confirm import Confirm
 from .responsive import NARROW, ResponsiveScreen
+from .skills import PRACTICE_KEY, SKILLS_KEY, SkillsScreen, course_line
 
 _FILE = "file:"  # the row key of a file that does not load
 
@@ -39,6 +40,8 @@ class CatalogueScreen(ResponsiveScreen):
         Binding("ctrl+n", "continue", "Continue"),
         Binding("ctrl+g", "reset", "Restart lesson"),
         Binding("ctrl+y", "reset_all", "Reset all"),
+        Binding(PRACTICE_KEY, "practise", "Practise"),
+        Binding(SKILLS_KEY, "skills", "Skills", show=False),  # named in the course line
         Binding("down", "move(1)", show=False, priority=True),
         Binding("up", "move(-1)", show=False, priority=True),
         Binding("pagedown", "move(10)", show=False, priority=True),
@@ -141,8 +144,12 @@ class CatalogueScreen(ResponsiveScreen):
                 table.add_row(*(Text(c) for c in cells), key=_FILE + file)
         if cursor is not None and cursor in table.rows:
             table.move_cursor(row=table.get_row_index(cursor))
-        self.query_one("#course", Static).update(literal(self.app.course_progress(), "dim"))
+        self.query_one("#course", Static).update(literal(self.course_line(), "dim"))
         self.show_details()
+
+    def course_line(self) -> str:
+        """Course progress, and the skills in one line."""
+        return course_line(self.app.store, self.app.lessons, self.app.course_progress(), self.width - 4)
 
     @property
     def unloaded(self) -> dict[str, Problem]:
@@ -211,6 +218,12 @@ class CatalogueScreen(ResponsiveScreen):
         else:
             self.notify("No lesson started yet: pick one and press Enter.", markup=False)
 
+    def action_practise(self) -> None:
+        self.app.start_practice()
+
+    def action_skills(self) -> None:
+        self.app.push_screen(SkillsScreen())
+
     def action_clear_filter(self) -> None:
         self.query_one(Input).value = ""
 
@@ -235,10 +248,12 @@ class CatalogueScreen(ResponsiveScreen):
                 self.refresh_rows()
                 self.notify("All progress reset.", markup=False)
 
-        self.app.push_screen(Confirm("Forget your progress in every lesson?"), done)
+        self.app.push_screen(Confirm("Forget your progress in every lesson, and your skills?"), done)
 
     def commands(self):
         yield SystemCommand("Open lesson", "Open the highlighted lesson", self.action_open)
         yield SystemCommand("Continue", "Reopen the last lesson at its step", self.action_continue)
+        yield SystemCommand("Practise", "Ten steps of finished lessons, weakest skills first", self.action_practise)
+        yield SystemCommand("Skills", "Each skill of the course and how well you know it", self.action_skills)
         yield SystemCommand("Restart lesson", "Forget the progress of the highlighted lesson", self.action_reset)
         yield SystemCommand("Reset all progress", "Forget the progress of every lesson", self.action_reset_all)

@@ -23,6 +23,7 @@ from ...present.step import (
     LOADING,
     PENDING,
     Keys,
+    StepView,
     feedback_lines,
     live_status,
     moved_on,
@@ -68,13 +69,14 @@ class LessonScreen(ResponsiveScreen):
         self.plot_toggled = False  # the plot key flips the default: shown in a wide terminal, else not
         self.reading = False  # keep the step scrolled to its end while it grows (a right answer's explanation)
         self.note: Line | None = None  # shown under an empty answer box: how the last step went
+        self.skills_before = self.app.store.mastery()  # the summary says which skills moved since
 
     @property
     def ready(self) -> bool:
         return self.app.engines_ready
 
     def compose(self) -> ComposeResult:
-        yield TitleBar(self.app.where(self.lesson))
+        yield TitleBar(self.where())
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 with VerticalScroll(id="graph-pane"):
@@ -91,13 +93,30 @@ class LessonScreen(ResponsiveScreen):
         yield TutorFooter()
 
     def on_mount(self) -> None:
-        self.app.store.save(self.session)  # opened: the lesson in progress, where the catalogue resumes
+        if not self.composed():  # the panes' own widgets are not mounted yet (a busy interpreter)
+            self.call_after_refresh(self.on_mount)
+            return
+        self.save()  # opened: the lesson in progress, where the catalogue resumes
         self.query_one("#answer", Input).cursor_blink = self.app.blink
         self.render_step()
         self.watch(self.app, "engines_ready", self._engines_ready, init=False)
         self.watch(self.query_one("#step-pane"), "virtual_size", self._step_grew, init=False)
-        if self.session.index == 0 and not any(r.done for r in self.session.records) and self.session.intro:
+        if self.opens_with_intro():
             self.call_after_refresh(self.action_intro)
+
+    def composed(self) -> bool:
+        """Every widget the screen draws into is mounted (a screen's Mount can come before its
+        panes' children are)."""
+        return all(self.query(kind) for kind in (GraphView, FunctionPlot, TypedInput, Markdown))
+
+    def where(self) -> str:
+        """The title bar's text."""
+        return self.app.where(self.lesson)
+
+    def opens_with_intro(self) -> bool:
+        """A lesson not begun opens on its introduction."""
+        session = self.session
+        return session.index == 0 and not any(r.done for r in session.records) and bool(session.intro)
 
     def _step_grew(self) -> None:
         if self.reading:
@@ -115,13 +134,22 @@ class LessonScreen(ResponsiveScreen):
             self.enter(answer.take() + text)
         answer.value += rest
 
+    def save(self) -> None:
+        """The session as it stands, to the learner's store (a practice records only first tries)."""
+        self.app.store.save(self.session)
+
     # --- drawing ----------------------------------------------------------------
+
+    def step_view(self) -> StepView:
+        return step_view(self.session, self.ready, KEYS, self.derivatives.get(self.session.index))
 
     def render_step(self, keep: str = "") -> None:
         """Draw the current step as it stands; `keep` is put in the answer box."""
+        if not self.composed():
+            return  # drawn once it is (see on_mount)
         session = self.session
         self.reading = False
-        view = step_view(session, self.ready, KEYS, self.derivatives.get(session.index))
+        view = self.step_view()
         self.query_one("#step-title", Static).update(content([line((view.title, "strong"))]))
         self.query_one("#prompt", Markdown).update(view.prompt)
         formula = self.query_one("#formula", Static)
@@ -212,7 +240,7 @@ class LessonScreen(ResponsiveScreen):
             answer.put_back(text)
             self.show_status(answer.value)
             return
-        self.app.store.save(session)
+        self.save()
         if not verdict.correct:
             answer.put_back(text)
             self.show_status(answer.value)
@@ -236,7 +264,7 @@ class LessonScreen(ResponsiveScreen):
         if self.session.hint() is None:
             self.notify(no_more_hints(KEYS), markup=False)
             return
-        self.app.store.save(self.session)
+        self.save()
         self.show_feedback(feedback_lines(self.session, True, KEYS))
         self.refresh_bindings()
 
@@ -245,7 +273,7 @@ class LessonScreen(ResponsiveScreen):
         if not self.ready or not session.step.takes_answer:
             return
         session.reveal(derivative=False)
-        self.app.store.save(session)
+        self.save()
         if session.step.kind == "local" and session.index not in self.derivatives:
             self.derivatives[session.index] = PENDING
             self.work_out_derivative(session.index)
@@ -273,18 +301,18 @@ class LessonScreen(ResponsiveScreen):
         if not self.ready:
             return
         moved = self.session.advance()
-        self.app.store.save(self.session)
+        self.save()
         if moved:
             self.render_step(keep=carry)
             self.show_status(carry)
         else:
             from .summary import SummaryScreen
 
-            self.app.switch_screen(SummaryScreen(self.session))
+            self.app.switch_screen(SummaryScreen(self.session, self.skills_before))
 
     def action_back(self) -> None:
         if self.ready and self.session.back():
-            self.app.store.save(self.session)
+            self.save()
             self.render_step()
 
     def action_intro(self) -> None:
@@ -316,7 +344,7 @@ class LessonScreen(ResponsiveScreen):
             if yes:
                 self.session.restart()
                 self.derivatives.clear()
-                self.app.store.save(self.session)
+                self.save()
                 self.render_step()
                 if self.session.intro:
                     self.action_intro()

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown, Static
 
+from ...mastery.model import MASTERED, LearnerModel, Move
 from ...present.summary import SummaryView, save, summary_view
 from ...session import LessonSession
 from ..look import literal
@@ -26,7 +27,19 @@ def code_span(text: str) -> str:
     return f"{fence} {text} {fence}"
 
 
-def summary_markdown(view: SummaryView, course: str) -> str:
+def skills_markdown(moves: list[Move]) -> list[str]:
+    """The skills this lesson moved: `- chain-rule: 30% → 71% ▲`."""
+    if not moves:
+        return []
+    lines = ["## Skills that moved", ""]
+    for m in moves:
+        arrow = "▲" if m.after > m.before else "▼"
+        mastered = " · mastered" if m.after >= MASTERED > m.before else ""
+        lines.append(f"- {code_span(m.skill)}: {m.before:.0%} → {m.after:.0%} {arrow}{mastered}")
+    return [*lines, ""]
+
+
+def summary_markdown(view: SummaryView, course: str, moves: list[Move] = ()) -> str:
     lines = [f"# {view.title}", "", f"**{view.score}**", "", course, ""]
     if view.recap:
         lines += ["## What you learned", "", view.recap, ""]
@@ -34,6 +47,7 @@ def summary_markdown(view: SummaryView, course: str) -> str:
         lines += ["## Mistakes", ""]
         lines += [f"- step {m.step}: {code_span(m.answer)} — {m.feedback}" for m in view.mistakes]
         lines.append("")
+    lines += skills_markdown(list(moves))
     lines += ["## The lesson in PyTorch", ""]
     for title, code in view.cells:
         lines += [f"*{title}*", ""] if len(view.cells) > 1 else []
@@ -55,22 +69,30 @@ class SummaryScreen(ResponsiveScreen):
     ]
     FOOTER_MIN_WIDTH = {"restart": 100, "lessons": 70}
 
-    def __init__(self, session: LessonSession):
+    def __init__(self, session: LessonSession, skills_before: LearnerModel | None = None):
         super().__init__()
         self.session = session
+        self.skills_before = skills_before
         self.view = summary_view(session)
         self.next = self.app.next_lesson(session.lesson.id)
 
     def compose(self) -> ComposeResult:
         yield TitleBar(f"{self.session.lesson.title}: summary")
         with VerticalScroll(id="summary-pane"):
-            yield Markdown(summary_markdown(self.view, self.app.course_progress()), id="summary")
+            yield Markdown(summary_markdown(self.view, self.app.course_progress(), self.moves()), id="summary")
             yield Static(id="saved", markup=False)
         yield TutorFooter()
 
     def on_mount(self) -> None:
         if self.next is None:
             self.query_one("#saved", Static).update(literal("That was the last lesson of the course.", "dim"))
+
+    def moves(self) -> list[Move]:
+        """The lesson's skills that moved while it was played in this screen."""
+        if self.skills_before is None:
+            return []
+        skills = dict.fromkeys(s for step in self.session.lesson.steps for s in step.skills)
+        return self.app.store.mastery().moved(self.skills_before, skills)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "next_lesson" and self.next is None:
