@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import re
@@ -290,15 +291,15 @@ def test_every_lesson_asks_for_a_prediction_and_then_why(name):
 
 
 def test_the_neuron_lessons_fade():
-    """Example 2 gives fewer steps and fewer hints than example 1; example 3
-    asks for the gradients straight away."""
+    """Example 2 gives fewer steps and fewer hints than example 1, example 3
+    fewer than example 2, and asks for the gradients straight away."""
     one, two, three = (lesson(file_named(p)) for p in ("05-", "06-", "07-"))
 
     def hints(les):
         return sum(len(s.hints) for s in les.steps)
 
     assert len(two.steps) < len(one.steps) and hints(two) < hints(one)
-    assert len(three.steps) <= len(two.steps) and hints(three) <= hints(two)
+    assert len(three.steps) < len(two.steps) and hints(three) < hints(two)
     first = [s.kind for s in three.steps if s.takes_answer][:2]
     assert first == ["gradient", "gradient"]
     assert all(len(s.hints) >= 2 for s in one.steps if s.kind in ("local", "gradient"))
@@ -355,6 +356,64 @@ def test_the_course_lessons_table_lists_every_lesson():
     text = (ROOT / "docs" / "course.md").read_text(encoding="utf-8")
     for name in NAMES:
         assert f"`{name}`" in text and f"`{lesson(name).id}`" in text, name
+
+
+def wrong_answers(step) -> int:
+    """How many wrong answers the author wrote feedback for at an answer step."""
+    if step.kind == "choose":
+        return len([o for o in step.target.options if not o.correct])
+    return len(step.mistakes)
+
+
+def quality() -> dict[str, object]:
+    """The course's teaching measures, as docs/course.md states them."""
+    practised = course_skills()
+    answer_steps = [(n, s) for n in NAMES for s in lesson(n).steps if s.takes_answer]
+    open_steps = [(n, s) for n, s in answer_steps if not binary(s)]
+    neurons = [lesson(file_named(p)) for p in ("05-", "06-", "07-")]
+    math_lessons = [n for n in NAMES if any(s.kind in MATH_KINDS for s in lesson(n).steps)]
+    return {
+        "lessons": len(NAMES),
+        "skills named": len(skills_file(COURSE).skills),
+        "skills practised in 2+ lessons": len([s for s, where in practised.items() if len(where) >= 2]),
+        "skills practised in 1 lesson": sorted(s for s, where in practised.items() if len(where) == 1),
+        "answer steps": len(answer_steps),
+        "fewest wrong answers at an open step": min(wrong_answers(s) for _, s in open_steps),
+        "open steps with fewer than 3 wrong answers": len([1 for _, s in open_steps if wrong_answers(s) < 3]),
+        "lessons without a predict step": [
+            n[:2] for n in NAMES if not any(s.kind == "predict" for s in lesson(n).steps)
+        ],
+        "lessons without a choose step": [n[:2] for n in NAMES if not any(s.kind == "choose" for s in lesson(n).steps)],
+        "neuron lessons 05/06/07 steps": [len(les.steps) for les in neurons],
+        "neuron lessons 05/06/07 hints": [sum(len(s.hints) for s in les.steps) for les in neurons],
+        "math lessons": len(math_lessons),
+        "math lessons without variants": [n[:2] for n in math_lessons if not lesson(n).spec.variants],
+    }
+
+
+MEASURES_START, MEASURES_END = "<!-- teaching measures: start -->", "<!-- teaching measures: end -->"
+
+
+def measures_block() -> str:
+    """The measures as docs/course.md shows them."""
+    lines = "\n".join(f"  {k}: {v}" for k, v in quality().items())
+    return f"```console\n$ .venv/bin/python -m pytest tests/test_course.py -q -s -k teaching_measures\n{lines}\n```"
+
+
+def test_the_course_meets_its_teaching_measures():
+    """The measures in one table (`pytest -s` prints it), against the course's bars."""
+    q = quality()
+    print("\n" + measures_block())  # shown with pytest -s
+    shown = (ROOT / "docs" / "course.md").read_text(encoding="utf-8").split(MEASURES_START)[1].split(MEASURES_END)[0]
+    assert shown.strip() == measures_block(), "docs/course.md is stale: run `python tests/test_course.py` to rewrite it"
+    assert q["lessons"] >= 26
+    assert q["skills practised in 2+ lessons"] >= 22 and q["skills practised in 1 lesson"] == []
+    assert q["fewest wrong answers at an open step"] >= 3 and q["open steps with fewer than 3 wrong answers"] == 0
+    assert q["lessons without a predict step"] == [] and q["lessons without a choose step"] == []
+    steps, hints = q["neuron lessons 05/06/07 steps"], q["neuron lessons 05/06/07 hints"]
+    assert steps == sorted(steps, reverse=True) and len(set(steps)) == 3
+    assert hints == sorted(hints, reverse=True) and len(set(hints)) == 3
+    assert q["math lessons without variants"] == []
 
 
 # --- the notebooks' numbers are the truths of the matching steps ----------------------
@@ -559,7 +618,7 @@ TORCH_MESSAGES: dict[str, Callable[[], object]] = {
     "in-place on a leaf": lambda: _with_grad(2.0)[0].add_(1),
     "changed saved tensor": _changed_saved_output,
     "non-leaf .grad": _non_leaf_grad,
-    "optimizer on a non-leaf": lambda: torch.optim.SGD([_with_grad(1.0)[0] * 0.01], lr=0.1),
+    "optimizer on a non-leaf (10, 15)": lambda: torch.optim.SGD([_with_grad(1.0)[0] * 0.01], lr=0.1),
     "zero_ on None": lambda: _with_grad(1.0)[0].grad.zero_(),
     "gradcheck in float32 warns": lambda: _gradcheck_float32(raise_exception=False),
     "gradcheck in float32 fails": lambda: _gradcheck_float32(raise_exception=True),
@@ -579,6 +638,7 @@ def torch_messages() -> tuple[str, ...]:
     return tuple(" ".join(_raised(fn).split()) for fn in TORCH_MESSAGES.values())
 
 
+ERROR_NAMES = r"(?:RuntimeError|UserWarning|ValueError|TypeError|AttributeError)"
 # A double-quoted phrase right after one of these words quotes torch.
 QUOTING = r"(?:says|warns|refuses|raises|fails|Error|Warning|message)[^\"“]{0,30}"
 
@@ -587,7 +647,10 @@ QUOTING = r"(?:says|warns|refuses|raises|fails|Error|Warning|message)[^\"“]{0,
 def test_torch_messages_quoted_in_the_prose_are_torchs(name):
     """Every phrase the prose quotes torch as saying is part of what torch says."""
     phrases = quoted(name, QUOTING + r'"([^"]+)"') | quoted(name, QUOTING + r"“([^”]+)”")
-    phrases |= quoted(name, r"`(?:RuntimeError|UserWarning|ValueError|TypeError|AttributeError): ([^`]+)`")
+    phrases |= quoted(name, rf"`{ERROR_NAMES}: ([^`]+)`")
+    phrases |= {  # a message on a line of its own, as torch prints it
+        m for text in prose(lesson(name)) for m in re.findall(rf"(?m)^\s*{ERROR_NAMES}: ([^`\n]+)$", text)
+    }
     for phrase in phrases:
         phrase = phrase.rstrip("…").strip()
         assert any(phrase in message for message in torch_messages()), f"{name} quotes torch: {phrase!r}"
@@ -618,11 +681,15 @@ PROSE_NUMBERS: dict[tuple[str, str], Callable[[], bool]] = {
     ("14-", "6.6918"): lambda: _close(_predicted("14-", "w.grad")[0], 6.6918),
     ("14-", "5.9798"): lambda: _close(_predicted("14-", "w.grad")[2], 5.9798),
     ("15-", "0.01"): lambda: lesson(file_named("15-")).spec.nodes["w"] == "w0*0.01",
+    ("10-", "0.01"): lambda: lesson(file_named("15-")).spec.nodes["w"] == "w0*0.01",  # "lesson 15 takes it apart"
     ("15-", "2.0"): lambda: int(torch.__version__.split(".")[0]) >= 2,
     ("20-", "0.01"): lambda: lesson(file_named("20-")).spec.inputs["h"].value == 0.01,
     ("20-", "0.95"): lambda: round(((torch.tensor(4.0) + 1e-6) - 4.0).item() / 1e-6, 2) == 0.95,
-    ("20-", "2.4"): lambda: _float32_gap(2.0) == 2**-22 and round(2**-22, 8) == 2.4e-7,
-    ("20-", "4.8"): lambda: _float32_gap(4.0) == 2**-21 and round(2**-21, 8) == 4.8e-7,
+    ("20-", "2.4e-7"): lambda: _float32_gap(2.0) == 2**-22 and round(2**-22, 8) == 2.4e-7,
+    ("20-", "4.8e-7"): lambda: _float32_gap(4.0) == 2**-21 and round(2**-21, 8) == 4.8e-7,
+    ("20-", "1e-4"): lambda: round(_central(torch.float64, 1e-4), 6) == -7.661275,
+    ("20-", "1e-6"): lambda: inspect.signature(torch.autograd.gradcheck).parameters["eps"].default == 1e-6,
+    ("20-", "16"): lambda: round(-math.log10(torch.finfo(torch.float64).eps)) == 16,
     ("20-", "7.661275"): lambda: round(_central(torch.float64, 1e-4), 6) == -7.661275,
     ("20-", "7.661276"): lambda: round(2 * 4 * math.cos(16), 6) == -7.661276,
     ("20-", "7.3016"): lambda: round(_central(torch.float32, 1e-6), 4) == -7.3016,
@@ -633,10 +700,29 @@ PROSE_NUMBERS: dict[tuple[str, str], Callable[[], bool]] = {
     ("24-", "0.99999999"): lambda: torch.tensor(0.99999999).item() == 1.0,
     ("26-", "0.5"): lambda: list(lesson(file_named("26-")).spec.grad_output) == [1.0, -0.5],
     ("28-", "1000"): lambda: F.cross_entropy(_BIG_LOGITS, torch.tensor([2, 0])).item() == 1000.0,
-    ("28-", "3.4"): lambda: f"{torch.finfo(torch.float32).max:.1e}" == "3.4e+38",
-    ("28-", "1.8"): lambda: f"{torch.finfo(torch.float64).max:.1e}" == "1.8e+308",
+    ("28-", "3.4e38"): lambda: f"{torch.finfo(torch.float32).max:.1e}" == "3.4e+38",
+    ("28-", "1.8e308"): lambda: f"{torch.finfo(torch.float64).max:.1e}" == "1.8e+308",
+    ("28-", "2e434"): lambda: round(10 ** (1000 / math.log(10) - 434)) == 2,  # exp(1000) = 1.97e434
+    ("02-", "10"): lambda: _float16_gap(10.0) == 1 / 128,
+    ("02-", "1e-4"): lambda: _float16(1e-4) ** 2 != 0 and (torch.tensor(1e-4, dtype=torch.float16) ** 2).item() == 0,
+    ("02-", "1e-8"): lambda: math.isclose(1e-4**2, 1e-8),
+    ("02-", "6e-8"): lambda: _float16(2.0**-24) == 2.0**-24 and _float16(2.0**-26) == 0 and round(2**-24, 8) == 6e-8,
+    ("05-", "17"): lambda: _set_value("05-", "x") == 17.0 and torch.sigmoid(torch.tensor(17.0)).item() == 1.0,
+    ("05-", "4e-8"): lambda: round(1 - 1 / (1 + math.exp(-17)), 8) == 4e-8,
+    ("05-", "6e-8"): lambda: 1 - _float32_below(1.0) == 2**-24 and round(2**-24, 8) == 6e-8,
+    ("24-", "17"): lambda: _set_value("24-", "z") == 17.0 and torch.sigmoid(torch.tensor(17.0)).item() == 1.0,
+    ("24-", "4e-8"): lambda: round(math.exp(-17), 8) == 4e-8,
 }
 _BIG_LOGITS = torch.tensor([[1000.0, 0.0, 0.0], [0.0, 1000.0, 0.0]])
+
+
+def _float16_gap(x: float) -> float:
+    t = torch.tensor(x, dtype=torch.float16)
+    return (torch.nextafter(t, t + 1) - t).item()
+
+
+def _float32_below(x: float) -> float:
+    return torch.nextafter(torch.tensor(x), torch.tensor(x - 1)).item()
 
 
 def _float32_gap(x: float) -> float:
@@ -687,15 +773,38 @@ def prose_without_run_code(les: Lesson) -> Iterator[str]:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_numbers_in_the_prose_come_from_the_engine_or_are_checked_here(name):
-    for text in prose_without_run_code(lesson(name)):
-        numbers = r"(?<![\w.{])\d+\.\d+|(?<![\w.{-])\d{3,}(?![\w.])"  # decimals, and whole numbers from 100
-        for number in re.findall(numbers, re.sub(r"\{[^{}]*\}", "", text)):
-            assert (name[:3], number) in PROSE_NUMBERS, f"{name}: {number} in {text[:60]!r}: use {{name}} or check it"
+    les = lesson(name)
+    constants = set(re.findall(PROSE_NUMBER, " ".join(str(f) for f in (les.spec.nodes or {}).values())))
+    for number, text in numbers_in_the_prose(les):
+        if number in constants:  # a constant of the computation the engine runs, as written
+            continue
+        assert (name[:3], number) in PROSE_NUMBERS, f"{name}: {number} in {text[:60]!r}: use {{name}} or check it"
+
+
+# Numbers a test must back: powers of ten and the like (1e-8, 3.4e38), decimals,
+# and whole numbers from 10. Smaller whole numbers count things (3 steps, 2
+# paths, x**2, row 1) and are left to the steps that compute with them.
+PROSE_NUMBER = r"(?<![\w.{-])\d+(?:\.\d+)?e[+-]?\d+|(?<![\w.{])\d+\.\d+|(?<![\w.{-])\d{2,}(?![\w.])"
+# A reference to another lesson or example is not a number about torch.
+REFERENCE = r"(?i)\b(?:lessons?|examples?)\s+\d+(?:\s*(?:,|and|or|–|-)\s*\d+)*"
+
+
+def numbers_in_the_prose(les: Lesson) -> Iterator[tuple[str, str]]:
+    """(number, text) for each number written into the prose, not through {name}."""
+    for text in prose_without_run_code(les):
+        bare = re.sub(REFERENCE, "", re.sub(r"\{[^{}]*\}", "", text))
+        for number in re.findall(PROSE_NUMBER, bare):
+            yield number, text
 
 
 @pytest.mark.parametrize("key", list(PROSE_NUMBERS))
 def test_each_number_in_the_prose_is_true(key):
     assert PROSE_NUMBERS[key]()
+
+
+def test_every_checked_number_is_still_in_the_prose():
+    written = {(name[:3], number) for name in NAMES for number, _ in numbers_in_the_prose(lesson(name))}
+    assert set(PROSE_NUMBERS) <= written, sorted(set(PROSE_NUMBERS) - written)
 
 
 # Claims the prose makes about torch that no run or predict step shows.
@@ -761,7 +870,32 @@ def _autograd_grad_then_backward_fails() -> bool:
     return False
 
 
+def _clamped_bce_at_17() -> tuple[float, float]:
+    """The loss of lessons 05 and 24, as the lesson's bce writes it, at z = 17, y = 0, in float32."""
+    z = _with_grad(17.0)[0]
+    p = torch.clamp(torch.sigmoid(z), 1e-8, 1 - 1e-8)
+    loss = -(0.0 * torch.log(p) + (1 - 0.0) * torch.log(1 - p))
+    loss.backward()
+    return loss.item(), z.grad.item()
+
+
+def _naive_softmax_is_nan() -> bool:
+    z = torch.tensor([1000.0, 0.0])
+    naive = torch.exp(z) / torch.exp(z).sum()
+    return bool(torch.isnan(naive[0])) and torch.softmax(z, 0).tolist() == [1.0, 0.0]
+
+
 CLAIMS: dict[str, Callable[[], bool]] = {
+    "05, 24: at z = 17, y = 0 the clamped loss is inf in float32 and its gradient nan": lambda: (
+        _clamped_bce_at_17()[0] == math.inf and math.isnan(_clamped_bce_at_17()[1])
+    ),
+    "28: the naive softmax of [1000, 0] is nan in float32; torch's is not": _naive_softmax_is_nan,
+    "10, 15: torch.optim refuses a non-leaf such as randn(3, requires_grad=True) * 0.01": lambda: (
+        "non-leaf" in _raised(lambda: torch.optim.SGD([torch.randn(3, requires_grad=True) * 0.01], lr=0.1))
+    ),
+    "20: torch.autograd.gradcheck steps by 1e-6 by default": lambda: (
+        inspect.signature(torch.autograd.gradcheck).parameters["eps"].default == 1e-6
+    ),
     "11, 15: model.eval() does not stop recording": _eval_still_records,
     "02: GradScaler scales the loss up, by 65536 to start with": _scaler_scales_up,
     "02: float16 holds nothing above 65504, nothing between 0 and about 6e-8": _float16_limits,
@@ -790,10 +924,13 @@ def test_values_shown_in_prose_are_formatted_as_on_screen():
     assert f"x = {format_value(session.comp.inputs['x'])}:" in session.intro
 
 
-if __name__ == "__main__":  # rewrite the course map in docs/course.md
+def _rewrite(text: str, start: str, end: str, block: str) -> str:
+    before, rest = text.split(start)
+    return f"{before}{start}\n{block}\n{end}{rest.split(end)[1]}"
+
+
+if __name__ == "__main__":  # rewrite the course map and the measures in docs/course.md
     path = ROOT / "docs" / "course.md"
-    text = path.read_text(encoding="utf-8")
-    before, rest = text.split(MAP_START)
-    after = rest.split(MAP_END)[1]
-    path.write_text(f"{before}{MAP_START}\n{course_map()}\n{MAP_END}{after}", encoding="utf-8")
-    print(f"wrote the course map of {len(NAMES)} lessons to {path}")
+    text = _rewrite(path.read_text(encoding="utf-8"), MAP_START, MAP_END, course_map())
+    path.write_text(_rewrite(text, MEASURES_START, MEASURES_END, measures_block()), encoding="utf-8")
+    print(f"wrote the course map and measures of {len(NAMES)} lessons to {path}")
