@@ -104,6 +104,26 @@ def test_lesson_has_intro_summary_level_tags_and_skills(name):
     assert spec.tags and spec.skills
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_what_a_lesson_says_before_its_steps_gives_no_answer_away(name):
+    """The title, summary (also the catalogue's description) and intro come before any
+    step: they never name a grad_fn a prediction asks for, nor give ({grad:x}) a
+    gradient a step asks for."""
+    les = lesson(name)
+    spec = les.spec
+    before = " ".join([spec.title, spec.summary or "", spec.intro or ""])
+    session = LessonSession(les, variant=0)
+    for step in les.steps:
+        if step.kind == "predict" and str(step.target).endswith(".grad_fn"):
+            answer = session.truth(step.index, derivative=False).text
+            assert "Backward" not in answer or not re.search(rf"\b{re.escape(answer)}\b", before), (
+                f"{answer} (step {step.index + 1}) is told first"
+            )
+        asked = {"gradient": step.target, "predict": str(step.target).removesuffix(".grad")}.get(step.kind)
+        if asked and (step.kind == "gradient" or str(step.target).endswith(".grad")):
+            assert "{grad:" + asked + "}" not in (spec.intro or ""), f"the intro gives step {step.index + 1}'s gradient"
+
+
 MAX_TITLE = 46  # the catalogue's title column at 80 columns, beside number, level and progress
 
 
@@ -551,6 +571,7 @@ GRAD_FN_SOURCES: dict[str, Callable[[], torch.Tensor]] = {
     "PowBackward0": lambda: _with_grad(2.0)[0] ** 2,
     "SinBackward0": lambda: torch.sin(_with_grad(2.0)[0]),
     "AddBackward0": lambda: _with_grad(2.0)[0] + 1,
+    "ExpBackward0": lambda: torch.exp(_with_grad(1.0)[0]),
     "SubBackward0": lambda: _with_grad(2.0)[0] - 1,
     "MulBackward0": lambda: _with_grad(2.0)[0] * 0.01,
     "SigmoidBackward0": lambda: torch.sigmoid(_with_grad(2.0)[0]),
