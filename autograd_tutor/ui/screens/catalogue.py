@@ -34,9 +34,15 @@ def _level(level: int | None) -> str:
     return "●" * level + "○" * (5 - level) if level else ""
 
 
+class FilterInput(TypedInput):
+    """The filter takes Enter itself, after the keys typed before it (a binding of the
+    screen would run first), and the footer names it."""
+
+    BINDINGS = [Binding("enter", "submit", "Open")]
+
+
 class CatalogueScreen(ResponsiveScreen):
     BINDINGS = [
-        Binding("enter", "open", "Open"),  # taken by the filter, in order with its keys
         Binding("ctrl+n", "continue", "Continue"),
         Binding("ctrl+g", "reset", "Restart lesson"),
         Binding("ctrl+y", "reset_all", "Reset all"),
@@ -59,7 +65,7 @@ class CatalogueScreen(ResponsiveScreen):
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
-        yield TypedInput(placeholder="type to filter lessons", id="filter")
+        yield FilterInput(placeholder="type to filter lessons", id="filter")
         yield Static(id="course", markup=False)
         yield DataTable(id="lessons", cursor_type="row", zebra_stripes=True)
         yield Static(id="details", markup=False)
