@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from .lesson.loader import Lesson, unloaded
+from .lesson.files import unloaded
+from .lesson.loader import Lesson
 from .lesson.problems import Problem
 from .present.course import course_progress, next_lesson
 from .present.graph import graph_facts, in_words, step_names, whole_values

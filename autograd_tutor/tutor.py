@@ -1,5 +1,9 @@
-"""Starting the tutor: load the lessons, open the progress store, run the app
-(or the plain line-by-line mode)."""
+"""Starting the tutor: read the lessons, open the progress store, run the app
+(or the plain line-by-line mode).
+
+The catalogue is drawn from the files' headers: the lessons are built behind it,
+so the first screen waits for neither pydantic nor numpy (nor torch). Every other
+start (one lesson, practice, --plain) builds them first."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import getpass
 import sys
 from pathlib import Path
 
-from .lesson.loader import BUNDLED, library
+from .lesson.files import BUNDLED, read
 from .progress import ProgressStore, default_data_dir
 
 
@@ -28,13 +32,19 @@ def run(
     authored: bool = False,
     practice: bool = False,
 ) -> int:
-    lessons, problems = library(paths or [BUNDLED])
-    if not lessons:
-        for problem in problems:
-            print(problem, file=sys.stderr)
-        print("autograd-tutor: no lesson to open", file=sys.stderr)
-        return 2
+    shelf = read(paths or [BUNDLED])
     single = len(paths) == 1 and Path(paths[0]).is_file()
+    catalogue_first = not (plain or practice or single) and bool(shelf.headers())
+    lessons, problems = [], []
+    if not catalogue_first:
+        from .lesson.loader import build
+
+        lessons, problems = build(shelf)
+        if not lessons:
+            for problem in problems:
+                print(problem, file=sys.stderr)
+            print("autograd-tutor: no lesson to open", file=sys.stderr)
+            return 2
     open_lesson = lessons[0].id if single else None
     store = ProgressStore(data_dir or default_data_dir(), student or default_student(), fallback=True)
     store.authored = authored
@@ -55,7 +65,10 @@ def run(
         else:
             from .ui.app import TutorApp
 
-            TutorApp(lessons, problems, store, ansi=ansi, open_lesson=open_lesson, practice=practice).run()
+            if catalogue_first:
+                TutorApp.reading(shelf, store, ansi=ansi).run()
+            else:
+                TutorApp(lessons, problems, store, ansi=ansi, open_lesson=open_lesson, practice=practice).run()
     finally:
         store.close()
     return progress_status(store)

@@ -70,7 +70,8 @@ class ExecSpawner:
         self.loop = None
 
     def wait_ready(self) -> None:
-        from autograd_tutor.lesson.loader import BUNDLED, library
+        from autograd_tutor.lesson.files import BUNDLED
+        from autograd_tutor.lesson.loader import library
 
         self.lessons = len(library([BUNDLED])[0])
 
@@ -141,7 +142,7 @@ class ExecSpawner:
 def naive_server(port: int, data_dir: str) -> int:
     from autograd_tutor.lab.context import ServeOptions
     from autograd_tutor.lab.server import serve
-    from autograd_tutor.lesson.loader import BUNDLED
+    from autograd_tutor.lesson.files import BUNDLED
 
     options = ServeOptions("127.0.0.1", port, Path(data_dir), (str(BUNDLED),), open=True, idle_timeout=0)
     return serve(options, spawner=ExecSpawner(data_dir))

@@ -16,7 +16,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent.parent))
 
 from autograd_tutor.engine.torch_import import torch  # noqa: E402
-from autograd_tutor.lesson.loader import lesson_files, load  # noqa: E402
+from autograd_tutor.lesson.files import lesson_files  # noqa: E402
+from autograd_tutor.lesson.loader import load  # noqa: E402
 from autograd_tutor.validate import validate  # noqa: E402
 from autograd_tutor.variants import COUNT  # noqa: E402
 

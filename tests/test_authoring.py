@@ -15,8 +15,9 @@ from autograd_tutor.check import play
 from autograd_tutor.cli import EXAMPLES as HELP_EXAMPLES
 from autograd_tutor.cli import main
 from autograd_tutor.expr.functions import PUBLIC
+from autograd_tutor.lesson.files import lesson_files
 from autograd_tutor.lesson.kinds import KINDS
-from autograd_tutor.lesson.loader import lesson_files, load
+from autograd_tutor.lesson.loader import load
 from autograd_tutor.lesson.model import PROPERTIES, json_schema
 from autograd_tutor.lesson.ops import OPERATIONS
 from autograd_tutor.lesson.source import read_file
@@ -306,9 +307,9 @@ def test_the_authoring_guide_shows_real_output(command, tmp_path, monkeypatch, c
 def test_the_bundled_course_lives_next_to_the_lesson_loader():
     import autograd_tutor
     from autograd_tutor import tutor
-    from autograd_tutor.lesson import loader
+    from autograd_tutor.lesson import files
 
-    assert Path(autograd_tutor.__file__).parent / "lessons" == loader.BUNDLED
-    assert tutor.BUNDLED is loader.BUNDLED  # imported there, not defined again
+    assert Path(autograd_tutor.__file__).parent / "lessons" == files.BUNDLED
+    assert tutor.BUNDLED is files.BUNDLED  # imported there, not defined again
     for module in (ROOT / "autograd_tutor").rglob("*.py"):
         assert "tutor import BUNDLED" not in module.read_text(), module

@@ -32,7 +32,8 @@ import yaml
 
 from autograd_tutor.check import play
 from autograd_tutor.expr.display import format_value
-from autograd_tutor.lesson.loader import Lesson, lesson_files, load
+from autograd_tutor.lesson.files import lesson_files
+from autograd_tutor.lesson.loader import Lesson, load
 from autograd_tutor.lesson.skills import skills_file
 from autograd_tutor.session import LessonSession
 from autograd_tutor.validate import validate

@@ -71,7 +71,8 @@ DIAGNOSES = {
 def _safe(f: PointValue) -> PointValue:
     def value(point: Analysis) -> Value | None:
         try:
-            return f(point)
+            with np.errstate(all="ignore"):  # 1/0 is inf, which matches no answer
+                return f(point)
         except (ValueError, KeyError, EvalError):  # a shape that does not fit, an edge not there
             return None
 

@@ -162,7 +162,7 @@ def _serve(args: argparse.Namespace) -> int:
         if value < least:
             print(f"autograd-tutor serve: {flag} must be at least {least}", file=sys.stderr)
             return 2
-    from ..lesson.loader import BUNDLED
+    from ..lesson.files import BUNDLED
     from .context import ServeOptions
     from .server import serve
 
@@ -216,7 +216,7 @@ def _web(args: argparse.Namespace) -> int:
     if args.public_url and not args.public_url.startswith(("http://", "https://")):
         print("autograd-tutor web: --public-url must start with http:// or https://", file=sys.stderr)
         return 2
-    from ..lesson.loader import BUNDLED
+    from ..lesson.files import BUNDLED
     from .web import WebOptions, serve_web
 
     options = WebOptions(

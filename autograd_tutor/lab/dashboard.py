@@ -233,7 +233,8 @@ class Dashboard(App):
 
 
 def run_dashboard(data_dir: Path, lesson_paths: list[str] | None, limits: Thresholds) -> int:
-    from ..lesson.loader import BUNDLED, library
+    from ..lesson.files import BUNDLED
+    from ..lesson.loader import library
 
     lessons, _problems = library(lesson_paths or [BUNDLED])
     classroom = Classroom(data_dir.resolve(), {lesson.id: lesson for lesson in lessons})

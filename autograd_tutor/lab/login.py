@@ -79,7 +79,8 @@ def run_lab(data_dir: Path, lessons: list[str]) -> int:
     except OSError as err:
         return refuse(f"cannot open your progress ({err}); tell your instructor.")
     try:
-        from ..lesson.loader import BUNDLED, library
+        from ..lesson.files import BUNDLED
+        from ..lesson.loader import library
 
         course, problems = library(lessons or [BUNDLED])
         if not course:

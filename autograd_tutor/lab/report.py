@@ -104,7 +104,8 @@ def build(data_dir: Path, lesson_paths: list[str] | None = None) -> Report:
 
 def _catalogue(lesson_paths: list[str] | None) -> dict[str, object]:
     """Lesson id -> Lesson, in course order (titles, step descriptions)."""
-    from ..lesson.loader import BUNDLED, library
+    from ..lesson.files import BUNDLED
+    from ..lesson.loader import library
 
     lessons, _problems = library(lesson_paths or [BUNDLED])
     return {lesson.id: lesson for lesson in lessons}

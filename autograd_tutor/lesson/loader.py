@@ -22,18 +22,17 @@ from ..expr.evaluate import EvalError, Value, evaluate, is_finite, shape, shape_
 from ..expr.functions import FUNCTIONS
 from ..expr.parser import ParseError, is_answer_word, is_reserved, parse
 from .computation import Computation
+from .files import SKILLS_FILE, Shelf, read
 from .model import LessonSpec
 from .ops import Set
 from .problems import LessonInvalid, Problem, quote
-from .schema_problems import schema_problems
-from .skills import SKILLS_FILE, skills_file
-from .source import Source, SourceError, file_text, read
+from .skills import skills_file
+from .source import Source, SourceError, file_text
+from .source import read as read_source
 from .steps import Step, sequence
 from .values import MAX_ELEMENTS, array
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-LESSON_SUFFIXES = (".yaml", ".yml")
-BUNDLED = Path(__file__).parent.parent / "lessons"  # the course that ships with the tutor
 
 
 @dataclass(frozen=True, eq=False)  # a lesson is itself: compared and hashed by identity
@@ -72,33 +71,48 @@ def load(path: str | Path) -> Lesson:
 
 def loads(text: str, file: str = "<lesson>") -> Lesson:
     try:
-        source = read(file, text)
+        source = read_source(file, text)
     except SourceError as err:
         raise LessonInvalid([err.problem]) from None
+    return from_source(source)
+
+
+def from_source(source: Source) -> Lesson:
+    """The lesson of a parsed file; raises LessonInvalid with every problem found."""
     if not isinstance(source.data, dict):
         raise LessonInvalid([source.at((), "a lesson is a mapping of fields (format, id, title, inputs, nodes, ...)")])
     try:
         spec = LessonSpec.model_validate(source.data)
     except ValidationError as err:
+        from .schema_problems import schema_problems  # its wording is needed only for a broken file
+
         raise LessonInvalid(schema_problems(err, source)) from None
     return _Checker(spec, source).lesson()
 
 
 def library(paths: list[str | Path]) -> tuple[list[Lesson], list[Problem]]:
-    """Load every lesson under `paths` (files, or directories in file-name order).
+    """Load every lesson under `paths` (files, or directories in file-name order)."""
+    return build(read(paths))
+
+
+def build(shelf: Shelf) -> tuple[list[Lesson], list[Problem]]:
+    """The lessons of the files read, and every problem found.
 
     A broken lesson is reported and skipped; the others still load. Ids must be
     unique within a library."""
-    files, problems = scan(paths)
+    problems = list(shelf.problems)
     lessons: list[Lesson] = []
     seen: dict[str, Lesson] = {}
-    directories = {Path(p).resolve(): Path(p) for p in reversed(paths) if Path(p).is_dir()}  # each once
+    directories = {p.resolve(): p for p in reversed(shelf.paths) if p.is_dir()}  # each once
     for directory in reversed(directories.values()):
         found = skills_file(directory)
         problems += found.problems if found else ()
-    for file in files:
+    for source in shelf.files.values():
+        if isinstance(source, Problem):
+            problems.append(source)
+            continue
         try:
-            lesson = load(file)
+            lesson = from_source(source)
         except LessonInvalid as err:
             problems += err.problems
             continue
@@ -110,68 +124,6 @@ def library(paths: list[str | Path]) -> tuple[list[Lesson], list[Problem]]:
         seen[lesson.id] = lesson
         lessons.append(lesson)
     return lessons, problems
-
-
-def unloaded(lessons: list[Lesson], problems: list[Problem]) -> dict[str, Problem]:
-    """The files of a library that hold no loaded lesson, each with its first error
-    (what the app and --plain list as broken; a directory's own problems are not files)."""
-    loaded = {lesson.file for lesson in lessons}
-    first: dict[str, Problem] = {}
-    for problem in problems:
-        if problem.severity == "error" and problem.file not in loaded and not Path(problem.file).is_dir():
-            first.setdefault(problem.file, problem)
-    return first
-
-
-def lesson_files(paths: list[str | Path]) -> list[Path]:
-    """The lesson files under `paths` (directories in file-name order), each once."""
-    return scan(paths)[0]
-
-
-def scan(paths: list[str | Path]) -> tuple[list[Path], list[Problem]]:
-    """The lesson files under `paths`, each once (a file given twice, or inside a
-    directory also given, is one file), and problems for paths that hold none."""
-    files: list[Path] = []
-    problems: list[Problem] = []
-    seen: set[Path] = set()
-    given = {Path(p).resolve() for p in paths}
-    for p in map(Path, paths):
-        if p.resolve() in seen:
-            continue
-        seen.add(p.resolve())
-        if not p.exists() and not p.is_symlink():
-            problems.append(Problem(str(p), 0, 0, "no such file or directory"))
-        elif not p.is_dir():
-            files.append(p)
-        else:
-            try:
-                entries = sorted(p.iterdir())
-            except OSError as err:
-                problems.append(Problem(str(p), 0, 0, f"cannot read: {err.strerror or err}"))
-                continue
-            found = [f for f in entries if _lesson_like(f)]
-            for sub in entries:
-                if sub.resolve() not in given and not sub.name.startswith(".") and _holds_lessons(sub):
-                    message = "subdirectory not read: lessons are read from the directory itself; give it as a path"
-                    problems.append(Problem(str(sub), 0, 0, message, "warning"))
-            if not found:
-                problems.append(Problem(str(p), 0, 0, "no lesson files (*.yaml) in this directory"))
-            for f in found:
-                if f.resolve() not in seen:
-                    seen.add(f.resolve())
-                    files.append(f)
-    return files, problems
-
-
-def _lesson_like(path: Path) -> bool:
-    return path.suffix in LESSON_SUFFIXES and path.name != SKILLS_FILE and not path.is_dir()
-
-
-def _holds_lessons(path: Path) -> bool:
-    try:
-        return path.is_dir() and any(map(_lesson_like, path.iterdir()))
-    except OSError:
-        return False
 
 
 class _Checker:

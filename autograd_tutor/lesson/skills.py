@@ -13,14 +13,15 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..expr.ast import Bin, Call, Expr, Name, walk
-from .computation import Computation
+from .files import SKILLS_FILE
 from .problems import Problem
 from .source import SourceError, read_file
 
-SKILLS_FILE = "skills.yaml"
+if TYPE_CHECKING:
+    from .computation import Computation
 SKILL_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 # What differentiating through each function practises (every function of the table).

@@ -13,11 +13,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..lesson.loader import Lesson
-from ..lesson.steps import Step
 from .bkt import Params, update
+
+if TYPE_CHECKING:
+    from ..lesson.loader import Lesson
+    from ..lesson.steps import Step
 
 DEFAULT = Params(prior=0.3, learn=0.15, slip=0.1, guess=0.2)
 TWO_WAY_GUESS = 0.5  # a step answered with one of two words (ok/error, True/False)

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ..lesson.loader import Lesson
-from ..lesson.steps import Step
 from .model import LearnerModel, SkillState
+
+if TYPE_CHECKING:
+    from ..lesson.loader import Lesson
+    from ..lesson.steps import Step
 
 DAY = 86400.0
 REVIEW_DAYS = 7.0  # a skill unseen for this long is fully due for review

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from ..lesson.loader import Lesson
+from typing import TYPE_CHECKING
+
+from ..lesson.files import Header
 from ..progress import LessonProgress
 
+if TYPE_CHECKING:
+    from ..lesson.loader import Lesson
 
-def course_progress(lessons: list[Lesson], progress: dict[str, LessonProgress]) -> str:
+
+def course_progress(lessons: list[Header] | list[Lesson], progress: dict[str, LessonProgress]) -> str:
     """ "Course: 8/13 lessons done, 1 in progress"."""
     states = [progress.get(lesson.id) for lesson in lessons]
     done = sum(p is not None and p.finished for p in states)
@@ -21,7 +26,9 @@ def next_lesson(lessons: list[Lesson], lesson_id: str) -> Lesson | None:
     return lessons[place + 1] if place + 1 < len(lessons) else None
 
 
-def resume_at(lessons: list[Lesson], progress: dict[str, LessonProgress], last: str | None) -> str | None:
+def resume_at(
+    lessons: list[Header] | list[Lesson], progress: dict[str, LessonProgress], last: str | None
+) -> str | None:
     """The lesson to put the cursor on: the last one opened, else the first not finished."""
     ids = [lesson.id for lesson in lessons]
     if last in ids:

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..lesson.loader import Lesson
 from ..lesson.skills import skills_file
 from ..mastery.model import MASTERED, LearnerModel, Move, bar, course_skills, outcome
 from ..mastery.schedule import first_skill
 from .spans import Line, line
 
 if TYPE_CHECKING:
+    from ..lesson.loader import Lesson
     from ..mastery.practice import Item, Practice
 
 

@@ -1,22 +1,29 @@
 """The Textual app: catalogue -> lesson -> summary.
 
-torch (and sympy, for pretty formulas) are imported in a worker thread after
-the first screen is drawn; a lesson opened before then shows a loading state.
+Started from a shelf of parsed files (`TutorApp.reading`), the catalogue is drawn
+from the files' headers and the lessons are built in a worker thread behind it;
+what the learner asks for meanwhile (open, practise, skills) runs once they are.
+torch (and sympy, for pretty formulas) are imported in the same thread next; a
+lesson opened before then shows a loading state.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from ..lesson.loader import Lesson
+from ..lesson.files import Header, Shelf
 from ..lesson.problems import Problem
 from ..present.course import course_progress, next_lesson
 from ..progress import ProgressStore
+
+if TYPE_CHECKING:
+    from ..lesson.loader import Lesson
 
 
 class TutorApp(App):
@@ -48,8 +55,45 @@ class TutorApp(App):
         self.lab = lab  # a student on a shared server: nothing that reaches its files or programs
         self.symbolic_ready = threading.Event()  # set by the warm-up once sympy is imported
         self.broken: dict[str, Problem] = {}  # lesson id -> the first error validate reports, once checked
+        self.shelf: Shelf | None = None  # the files read, their lessons not built yet (`reading`)
+        self._headers: list[Header] = []  # the shelf's
+        self.waiting: list[Callable[[], None]] = []  # asked for before the lessons were built
         if ansi:
             self.theme = "ansi-dark"
+
+    @classmethod
+    def reading(cls, shelf: Shelf, store: ProgressStore, **options) -> TutorApp:
+        """An app whose catalogue lists the files' headers while the lessons are built."""
+        unparsed = [p for p in shelf.files.values() if isinstance(p, Problem)]
+        app = cls([], [*shelf.problems, *unparsed], store, **options)
+        app.shelf = shelf
+        app._headers = shelf.headers()
+        return app
+
+    @property
+    def headers(self) -> list[Header]:
+        """What the catalogue lists: the lessons', or the files' until the lessons are built."""
+        return self._headers if self.shelf is not None else [Header.of(lesson) for lesson in self.lessons]
+
+    def when_built(self, action: Callable[[], None]) -> None:
+        """Run `action` now, or once the lessons are built."""
+        if self.shelf is None:
+            action()
+        else:
+            self.waiting.append(action)
+
+    def built(self, lessons: list[Lesson], problems: list[Problem]) -> None:
+        """The lessons are built: the catalogue lists them (a file whose lesson did not
+        build is listed as broken) and what was asked for meanwhile runs."""
+        from .screens.catalogue import CatalogueScreen
+
+        self.lessons, self.problems, self.shelf = lessons, problems, None
+        for screen in self.screen_stack:
+            if isinstance(screen, CatalogueScreen):
+                screen.lessons_built()
+        waiting, self.waiting = self.waiting, []
+        for action in waiting:
+            action()
 
     def get_default_screen(self) -> Screen:
         """The catalogue is the first screen drawn (no blank screen before it)."""
@@ -85,7 +129,12 @@ class TutorApp(App):
         self.run_worker(self._warm_up, thread=True, group="warm-up", exit_on_error=False)
 
     def _warm_up(self) -> None:
-        """Import torch and sympy off the UI thread, and check the lessons as `validate` does."""
+        """Off the UI thread: build the lessons if they are not, import torch and sympy,
+        and check the lessons as `validate` does."""
+        if self.shelf is not None:
+            from ..lesson.loader import build
+
+            self.call_from_thread(self.built, *build(self.shelf))
         from ..engine.torch_import import warm_up as warm_up_torch
         from ..expr.symbolic import warm_up
         from ..validate import lesson_errors
@@ -111,14 +160,14 @@ class TutorApp(App):
         """Whether cursors blink: not when animations are off (tests, snapshots)."""
         return self.animation_level != "none"
 
-    def lesson(self, lesson_id: str) -> Lesson:
-        return next(lesson for lesson in self.lessons if lesson.id == lesson_id)
+    def header(self, lesson_id: str) -> Header:
+        return next(header for header in self.headers if header.id == lesson_id)
 
     def next_lesson(self, lesson_id: str) -> Lesson | None:
         return next_lesson(self.lessons, lesson_id)
 
     def course_progress(self) -> str:
-        return course_progress(self.lessons, self.store.summary())
+        return course_progress(self.headers, self.store.summary())
 
     def where(self, lesson: Lesson) -> str:
         """A lesson's title and its place in the course, for title bars."""
@@ -126,15 +175,26 @@ class TutorApp(App):
         return f"{lesson.title} · lesson {place} of {len(self.lessons)}" if place else lesson.title
 
     def open(self, lesson_id: str) -> None:
+        """Open a lesson (once the lessons are built); one that did not build says why."""
         from .screens.lesson import LessonScreen
 
-        self.push_screen(LessonScreen(self.lesson(lesson_id)))
+        if self.shelf is not None:
+            self.when_built(lambda: self.open(lesson_id))
+            return
+        lesson = next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)
+        if lesson is None:
+            self.notify("This lesson is broken: its row in the catalogue says why.", severity="error", markup=False)
+            return
+        self.push_screen(LessonScreen(lesson))
 
     def start_practice(self) -> None:
         """About ten steps of finished lessons, weakest skills first; or say why there are none.
         Items are drawn with torch (fresh numbers must be finite), so not before it is loaded."""
         from .screens.practice import PracticeScreen
 
+        if self.shelf is not None:
+            self.when_built(self.start_practice)
+            return
         practice = self.store.start_practice(self.lessons)
         if practice.empty:
             self.notify(practice.empty, markup=False)

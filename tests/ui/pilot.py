@@ -7,7 +7,8 @@ from pathlib import Path
 
 from textual.widgets import Static
 
-from autograd_tutor.lesson.loader import BUNDLED, library
+from autograd_tutor.lesson.files import BUNDLED
+from autograd_tutor.lesson.loader import library
 from autograd_tutor.progress import ProgressStore
 from autograd_tutor.ui.app import TutorApp
 from autograd_tutor.ui.screens.intro import IntroScreen

@@ -9,7 +9,8 @@ import zipfile
 from pathlib import Path
 
 from autograd_tutor.lesson.code import notebook
-from autograd_tutor.lesson.loader import BUNDLED, load
+from autograd_tutor.lesson.files import BUNDLED
+from autograd_tutor.lesson.loader import load
 from autograd_tutor.session import LessonSession
 
 ROOT = Path(__file__).parent.parent.parent

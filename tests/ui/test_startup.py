@@ -50,3 +50,62 @@ def test_first_screen_is_drawn_without_torch(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("ok")
+
+
+def test_the_catalogue_is_drawn_from_the_files_before_the_lessons_are_built(tmp_path):
+    """`autograd-tutor` with no lesson named: the rows come from each file's header and
+    the first screen imports neither pydantic nor numpy; Enter pressed meanwhile opens
+    the lesson once it is built, and a file whose lesson does not build turns broken."""
+    course = tmp_path / "course"
+    course.mkdir()
+    for name in ("chain.yaml", "square.yaml"):
+        (course / name).write_text((FIXTURES / name).read_text())
+    (course / "zz-bad.yaml").write_text(
+        "format: 1\nid: bad\ntitle: A header that reads\ninputs: {x: 1.0}\nnodes: {y: 'x +* 2'}\n"
+    )
+    script = textwrap.dedent(
+        f"""
+        import asyncio, sys
+        from pathlib import Path
+        from autograd_tutor.lesson.files import read
+        from autograd_tutor.progress import ProgressStore
+        from autograd_tutor.ui.app import TutorApp
+
+        app = TutorApp.reading(read([{str(course)!r}]), ProgressStore(Path({str(tmp_path)!r})))
+        held = []
+        app.start_warm_up = lambda: held.append(True)  # hold the build (and torch) back
+
+        def rows():
+            table = app.screen.query_one("DataTable")
+            return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+        async def main():
+            async with app.run_test(size=(80, 24)) as pilot:
+                await pilot.pause()
+                assert held
+                titles = ["Chain rule through sin(x²)", "The derivative of x squared", "A header that reads"]
+                assert [r[1] for r in rows()] == titles
+                heavy = [m for m in ("numpy", "pydantic", "autograd_tutor.lesson.loader") if m in sys.modules]
+                assert not heavy, heavy
+                await pilot.press(*"sin", "enter")
+                await pilot.pause()
+                assert type(app.screen).__name__ == "CatalogueScreen"  # nothing to open yet
+                TutorApp.start_warm_up(app)
+                for _ in range(500):
+                    if type(app.screen).__name__ == "LessonScreen":
+                        break
+                    await pilot.pause(0.02)
+                assert app.screen.lesson.id == "chain-rule-sin-square"
+                app.pop_screen()
+                await pilot.press("escape")
+                await pilot.pause()
+                assert rows()[-1][:2] == ["--", "zz-bad.yaml"] and rows()[-1][-1] == "broken"
+                assert len(rows()) == 3
+                print("ok")
+
+        asyncio.run(main())
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("ok")

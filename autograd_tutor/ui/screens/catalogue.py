@@ -1,8 +1,11 @@
 """The catalogue: the course in order, with progress; type to filter.
 
-A lesson with an error is listed as broken, with its first problem, and does not
-open: files that do not load at all (after the course), and lessons that load but
-fail `validate`'s checks (marked once torch has checked them).
+The rows are the lessons' headers: at start, read from the files before the
+lessons are built (the app builds them behind this screen; the skills in the
+course line come with them). A lesson with an error is listed as broken, with
+its first problem, and does not open: files that do not load at all (after the
+course, once the lessons are built), and lessons that load but fail
+`validate`'s checks (marked once torch has checked them).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.widgets import DataTable, Input, Static
 
-from ...lesson.loader import unloaded
+from ...lesson.files import unloaded
 from ...lesson.problems import Problem
 from ...present.course import resume_at
 from ...present.spans import line
@@ -76,14 +79,24 @@ class CatalogueScreen(ResponsiveScreen):
         table = self.query_one(DataTable)
         table.can_focus = False
         table.set_class(self.app.ansi_color, "ansi")
+        self.show_problems()
+        search = self.query_one(Input)
+        search.cursor_blink = self.app.blink
+        search.focus()
+
+    def show_problems(self) -> None:
         problems = [p for p in self.app.problems if p.severity == "error"]  # warnings are for authors
         if problems:
             noun = "problem" if len(problems) == 1 else "problems"
             head = f"{len(problems)} {noun} in the lesson files (run `autograd-tutor validate`):"
             self.query_one("#problems", Static).update(literal("\n".join([head, *(str(p) for p in problems[:3])])))
-        search = self.query_one(Input)
-        search.cursor_blink = self.app.blink
-        search.focus()
+
+    def lessons_built(self) -> None:
+        """The lessons behind the headers are built: broken files join the rows, the
+        skills the course line."""
+        self.show_problems()
+        if self.width:
+            self.lay_out(self.width)
 
     def fit(self, width: int) -> None:
         self.lay_out(width)
@@ -98,8 +111,8 @@ class CatalogueScreen(ResponsiveScreen):
         self.width = width
         self.narrow = width < NARROW  # the level column goes
         self.title_room = max(width - (30 if self.narrow else 38), 12)  # titles are shortened to fit
-        titles = [lesson.spec.title for lesson in self.app.lessons] + [Path(f).name for f in self.unloaded]
-        steps = [len(lesson.steps) for lesson in self.app.lessons] or [1]
+        titles = [header.title for header in self.app.headers] + [Path(f).name for f in self.unloaded]
+        steps = [header.steps or 10 for header in self.app.headers] or [1]  # unknown: room for two digits
         states = ["not started", "broken", f"step {max(steps)} of {max(steps)}", f"done {max(steps)}/{max(steps)}"]
         columns = [("#", 2), ("Lesson", min(max(map(len, titles), default=6), self.title_room))]
         columns += [] if self.narrow else [("Level", 5)]
@@ -119,7 +132,7 @@ class CatalogueScreen(ResponsiveScreen):
         self.refresh_rows(cursor=self.resume_at())
 
     def resume_at(self) -> str | None:
-        return resume_at(self.app.lessons, self.app.store.summary(), self.app.store.last_lesson())
+        return resume_at(self.app.headers, self.app.store.summary(), self.app.store.last_lesson())
 
     def refresh_rows(self, cursor: str | None = None, typed: str | None = None) -> None:
         """The rows the filter selects: `typed`, as a Changed message gave it (the box
@@ -131,19 +144,18 @@ class CatalogueScreen(ResponsiveScreen):
         words = (self.query_one(Input).value if typed is None else typed).lower().split()
         progress = self.app.store.summary()
         table.clear()
-        for number, lesson in enumerate(self.app.lessons, 1):
-            spec = lesson.spec
-            haystack = " ".join([spec.title, spec.id, spec.summary or "", *spec.tags]).lower()
+        for number, header in enumerate(self.app.headers, 1):
+            haystack = " ".join([header.title, header.id, header.summary or "", *header.tags]).lower()
             if not all(w in haystack for w in words):
                 continue
-            done = progress.get(lesson.id)
-            state = "broken" if lesson.id in self.app.broken else done.describe() if done else "not started"
-            title = spec.title
+            done = progress.get(header.id)
+            state = "broken" if header.id in self.app.broken else done.describe() if done else "not started"
+            title = header.title
             if len(title) > self.title_room:
                 title = title[: self.title_room - 1] + "…"
-            cells = [f"{number:02}", title, *([] if self.narrow else [_level(spec.level)])]
+            cells = [f"{number:02}", title, *([] if self.narrow else [_level(header.level)])]
             cells.append(state)
-            table.add_row(*(Text(c) for c in cells), key=lesson.id)  # Text: never read as markup
+            table.add_row(*(Text(c) for c in cells), key=header.id)  # Text: never read as markup
         for file in self.unloaded:
             if all(w in file.lower() for w in words):
                 cells = ["--", Path(file).name, *([] if self.narrow else [""]), "broken"]
@@ -159,7 +171,7 @@ class CatalogueScreen(ResponsiveScreen):
 
     @property
     def unloaded(self) -> dict[str, Problem]:
-        return unloaded(self.app.lessons, self.app.problems)
+        return unloaded(self.app.headers, self.app.problems)
 
     def problem_of(self, key: str) -> Problem | None:
         """Why the lesson (or file) of a row is broken, or None."""
@@ -185,10 +197,10 @@ class CatalogueScreen(ResponsiveScreen):
             where = Path(problem.file).name + (f":{problem.line}:{problem.col}" if problem.line else "")
             details.update(content([line(("Broken", "strong"), f" at {where}: {problem.message}")]))
             return
-        spec = self.app.lesson(lesson_id).spec
-        lines = [line((spec.title, "strong")), line(spec.summary or "")]
-        if spec.tags:
-            lines.append(line((f"tags: {', '.join(spec.tags)}", "dim")))
+        header = self.app.header(lesson_id)
+        lines = [line((header.title, "strong")), line(header.summary or "")]
+        if header.tags:
+            lines.append(line((f"tags: {', '.join(header.tags)}", "dim")))
         details.update(content(lines))
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -219,7 +231,7 @@ class CatalogueScreen(ResponsiveScreen):
 
     def action_continue(self) -> None:
         last = self.app.store.last_lesson()
-        if last and last not in self.app.broken and any(lesson.id == last for lesson in self.app.lessons):
+        if last and last not in self.app.broken and any(header.id == last for header in self.app.headers):
             self.app.open(last)
         else:
             self.notify("No lesson started yet: pick one and press Enter.", markup=False)
@@ -228,7 +240,7 @@ class CatalogueScreen(ResponsiveScreen):
         self.app.start_practice()
 
     def action_skills(self) -> None:
-        self.app.push_screen(SkillsScreen())
+        self.app.when_built(lambda: self.app.push_screen(SkillsScreen()))
 
     def action_clear_filter(self) -> None:
         self.query_one(Input).value = ""
@@ -237,7 +249,7 @@ class CatalogueScreen(ResponsiveScreen):
         lesson_id = self.selected
         if lesson_id is None or lesson_id.startswith(_FILE):
             return
-        title = self.app.lesson(lesson_id).title
+        title = self.app.header(lesson_id).title
 
         def done(yes: bool | None) -> None:
             if yes:
