@@ -119,7 +119,7 @@ def _tutor(argv: list[str], practice: bool = False) -> int:
     parser.add_argument(
         "--authored",
         action="store_true",
-        help="play every lesson with the numbers its author wrote (lessons with variants otherwise give you your own)",
+        help="play every lesson as its author wrote it: its numbers and its options' order (else you get your own)",
     )
     parser.add_argument("--version", action="version", version=f"autograd-tutor {__version__}")
     args = parser.parse_args(argv)

@@ -218,11 +218,12 @@ class ProgressStore:
 
     def open(self, lesson) -> LessonSession:
         """The learner's session of `lesson`, where they left it, with their own variant
-        of its numbers (the authored ones when `authored`)."""
+        of its numbers and order of its options (`authored`: the lesson as written)."""
         from .session import LessonSession
 
-        variant = 0 if self.authored else None
-        return LessonSession(lesson, self.load(lesson.id), variant=variant, seed=self.seed)
+        if self.authored:
+            return LessonSession(lesson, self.load(lesson.id), variant=0)
+        return LessonSession(lesson, self.load(lesson.id), seed=self.seed)
 
     @property
     def failed(self) -> bool:

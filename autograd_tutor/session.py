@@ -9,6 +9,7 @@ torch is imported only when the first answer needs it (see `engine`).
 from __future__ import annotations
 
 import math
+import random
 import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -24,7 +25,7 @@ from .grade.grader import BehaviourQuestion, ChoiceQuestion, Given, MathQuestion
 from .grade.verdict import Verdict
 from .lesson.computation import Computation, Edge
 from .lesson.loader import Lesson
-from .lesson.steps import Step
+from .lesson.steps import Step, in_order
 from .variants import choose_variant
 
 Question = MathQuestion | BehaviourQuestion | ChoiceQuestion
@@ -87,9 +88,10 @@ class Reveal:
 class LessonSession:
     def __init__(self, lesson: Lesson, state: dict | None = None, *, variant: int | None = None, seed: str = ""):
         """`variant`: play this variant; else the saved one, else the learner's own
-        (chosen from `seed` when the lesson has `variants: true`, else 0)."""
+        (chosen from `seed` when the lesson has `variants: true`, else 0). A learner's
+        session (one with a `seed`) shows each choose step's options in the learner's own
+        order; without a seed (an author's) they are in the order written."""
         self.lesson = lesson
-        self.steps: list[Step] = lesson.steps
         self.seed = seed
         self.fixed = variant is not None  # a variant asked for is kept across restarts
         self.round = 0  # restarts so far: each gives a lesson with variants new numbers
@@ -109,6 +111,17 @@ class LessonSession:
         self.comp: Computation = self.lesson.computation.at(inputs) if inputs else self.lesson.computation
         self._engine: Engine | None = None
         self._tol: Tolerance | None = None
+        self.steps: list[Step] = [self._shown(step) for step in self.lesson.steps]
+
+    def _shown(self, step: Step) -> Step:
+        """The step as this learner sees it: a choose step's options in an order drawn from
+        the learner, the lesson, the variant and the step (kept across resumes), so that
+        the right one is not always where the author wrote it."""
+        if step.kind != "choose" or not self.seed:
+            return step
+        order = list(range(len(step.target.options)))
+        random.Random(f"{self.seed}/{self.lesson.id}/{self.variant}/{step.index}").shuffle(order)
+        return in_order(step, order)
 
     def _reset(self) -> None:
         self.index = 0

@@ -174,6 +174,7 @@ def test_plain_mode_shows_the_options_and_the_feedback(tmp_path):
     typed = iter(["", "", "4*x", "2", "z", "a", "", ":q"])
     out: list[str] = []
     store = ProgressStore(tmp_path, "tester")
+    store.authored = True  # the options in the order written
     PlainTutor([les], store, read=lambda _: next(typed), write=out.append).run(open_lesson=les.id)
     text = "\n".join(out)
     assert "Why is x.grad 6 times 2 at x = 3?\n\n1. backward() ran twice" in text
@@ -189,3 +190,59 @@ def test_a_saved_choose_step_resumes_by_its_question():
     resumed = LessonSession(les, session.to_state())
     assert resumed.step.kind == "choose" and resumed.record.status == "solved"
     assert play(les, [None, "4*x", "a"])["correct"] == 2
+
+
+def options_shown(session: LessonSession) -> list[str]:
+    return [line.split(". ", 1)[1] for line in session.step.prompt.splitlines() if line[:2] in ("1.", "2.", "3.")]
+
+
+def test_a_learner_sees_the_options_in_an_order_of_their_own():
+    les = lesson()
+    written = [o.text for o in at_choose(les).step.target.options]
+    orders = set()
+    for learner in ("ann", "bob", "cy", "dee", "eve", "fay", "gus", "hal"):
+        session = LessonSession(les, seed=learner)
+        while session.step.kind != "choose":
+            session.advance()
+        shown = options_shown(session)
+        assert sorted(shown) == sorted(written)
+        orders.add(tuple(shown))
+        right = shown.index(written[0]) + 1
+        wrong = shown.index("x changed between the calls") + 1
+        assert session.check(str(wrong)).feedback == "x is still 3: nothing assigned to it."
+        assert session.check(chr(ord("a") + right - 1)).correct
+        reveal = session.truth()
+        assert reveal.expected == right and reveal.answer == str(right)
+        assert reveal.text == f"{right}. backward() ran twice and the gradients added up"
+        session.submit(str(right))
+        again = LessonSession(les, session.to_state(), seed=learner)  # back tomorrow: the same order
+        assert options_shown(again) == shown and again.record.status == "solved"
+    assert len(orders) > 2
+
+
+def test_the_right_option_of_the_course_is_not_always_first(tmp_path):
+    """The bundled course writes the right option first; learners see it anywhere."""
+    from autograd_tutor.lesson.files import BUNDLED
+    from autograd_tutor.lesson.loader import library
+
+    lessons, _ = library([BUNDLED])
+    places = {}
+    for les in lessons:
+        for learner in ("ann", "bob", "cy"):
+            session = LessonSession(les, seed=learner)
+            for step in session.steps:
+                if step.kind == "choose":
+                    places[step.target.correct[0]] = places.get(step.target.correct[0], 0) + 1
+                    assert les.steps[step.index].target.correct == (1,)
+    assert set(places) == {1, 2, 3, 4}
+
+
+def test_authors_and_authored_play_see_the_order_written(tmp_path):
+    les = lesson()
+    store = ProgressStore(tmp_path, "tester")
+    store.authored = True
+    session = store.open(les)
+    while session.step.kind != "choose":
+        session.advance()
+    assert options_shown(session) == [o.text for o in les.steps[session.index].target.options]
+    assert options_shown(at_choose(les)) == options_shown(session)

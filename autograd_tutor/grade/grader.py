@@ -615,18 +615,8 @@ class ChoiceQuestion:
         correct = list(self.choice.correct)
         return correct[0] if len(correct) == 1 else correct
 
-    def pick(self, text: str) -> int | None:
-        """The option number (from 1) an answer names: `2`, `b`, `B`, `(b)`, `b)`, `2.`; else None."""
-        word = text.strip().lower().removeprefix("(").removesuffix(")").removesuffix(".").strip()
-        count = len(self.choice.options)
-        if word.isdigit() and 1 <= int(word) <= count:
-            return int(word)
-        if len(word) == 1 and "a" <= word <= chr(ord("a") + count - 1):
-            return ord(word) - ord("a") + 1
-        return None
-
     def grade(self, text: str, given: Given | None = None) -> Verdict:
-        number = self.pick(text)
+        number = self.choice.number(text)
         if number is None:
             count = len(self.choice.options)
             return Verdict.invalid(

@@ -236,6 +236,20 @@ class Choice:
         """The numbers (from 1) of the correct options."""
         return tuple(i for i, o in enumerate(self.options, 1) if o.correct)
 
+    def number(self, text: str) -> int | None:
+        """The option number (from 1) an answer names: `2`, `b`, `B`, `(b)`, `b)`, `2.`; else None."""
+        word = text.strip().lower().removeprefix("(").removesuffix(")").removesuffix(".").strip()
+        count = len(self.options)
+        if word.isdigit() and 1 <= int(word) <= count:
+            return int(word)
+        if len(word) == 1 and "a" <= word <= chr(ord("a") + count - 1):
+            return ord(word) - ord("a") + 1
+        return None
+
+    def listed(self) -> str:
+        """The options as the prompt lists them: `1. …` per line."""
+        return "\n".join(f"{i}. {option.text.strip()}" for i, option in enumerate(self.options, 1))
+
 
 def option_label(number: int) -> str:
     """`1 (a)`: how an option's number and letter read."""
@@ -273,8 +287,7 @@ class Choose(Kind):
 
     def full_prompt(self, authored: str | None, target: Choice, comp: Computation, ask: bool) -> str:
         """The question, then the options numbered (the learner answers 1, 2, … or a, b, …)."""
-        lines = [f"{i}. {option.text.strip()}" for i, option in enumerate(target.options, 1)]
-        return (authored or target.question).rstrip() + "\n\n" + "\n".join(lines)
+        return (authored or target.question).rstrip() + "\n\n" + target.listed()
 
     def default_answer(self, target: Choice) -> str | None:
         return str(target.correct[0]) if target.correct else None

@@ -65,6 +65,17 @@ def sequence(spec: LessonSpec, comp: Computation) -> list[Step]:
     return numbered
 
 
+def in_order(step: Step, order: list[int]) -> Step:
+    """A choose step with its options shown in `order` (indices of the written options):
+    the prompt's list, the numbers an answer names and the author's model answer follow."""
+    choice = step.target
+    shown = replace(choice, options=tuple(choice.options[i] for i in order))
+    head = step.prompt.removesuffix(choice.listed())
+    written = choice.number(step.answer) if step.answer is not None else None
+    answer = str(order.index(written - 1) + 1) if written is not None else step.answer
+    return replace(step, target=shown, prompt=head + shown.listed(), answer=answer)
+
+
 def needs_backprop(comp: Computation, node: str, arg: str) -> bool:
     """Whether ∂node/∂arg is neither elementwise nor a vector of partials, so the
     automatic sequence asks for a backprop step instead of a local factor."""
