@@ -76,6 +76,11 @@ def _window(f, x0: float) -> tuple[tuple[float, ...], tuple[float, ...]]:
     return xs, ys
 
 
+def has_plots(session: LessonSession) -> bool:
+    """Whether any step of the lesson has a plot (a derivative step of a lesson of scalars)."""
+    return scalars(session.comp) and any(step.kind in ("local", "gradient") for step in session.steps)
+
+
 def scalars(comp: Computation) -> bool:
     return all(numpy.ndim(v) == 0 for v in comp.inputs.values()) and all(not s for s in comp.sizes.values())
 

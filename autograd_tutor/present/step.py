@@ -74,8 +74,6 @@ def feedback_lines(session: LessonSession, ready: bool, keys: Keys, derivative: 
     if record.status == "solved":
         lines += verdict_lines(session, session.check(record.answer or ""), record.answer or "")
     elif record.status == "revealed":
-        if step.kind == "run":
-            lines += run_lines(session)
         lines += reveal_lines(session, derivative)
     elif step.kind == "run" and not step.ask:
         lines += run_lines(session)
@@ -97,8 +95,12 @@ def no_more_hints(keys: Keys) -> str:
 
 
 def reveal_lines(session: LessonSession, derivative: str | None = None) -> list[Line]:
-    truth = session.truth(derivative=False)
+    """The truth of the step, each fact once: a run shows what torch did (its outcome and
+    error); the model answer only when it says more than the truth (a formula, not 6 again)."""
     step = session.step
+    if step.kind == "run":
+        return run_lines(session)
+    truth = session.truth(derivative=False)
     says = "the answer: " if step.kind == "choose" else "torch says: "
     lines = [line((says, "truth"), truth.text)]
     if truth.native:
@@ -109,7 +111,7 @@ def reveal_lines(session: LessonSession, derivative: str | None = None) -> list[
             lines.append(line(symbol, ("working it out…", "dim")))
         elif derivative:
             lines.append(line(symbol, derivative))
-    if truth.answer:
+    if truth.answer and step.kind != "choose" and truth.answer.strip().lower() != truth.text.strip().lower():
         lines.append(line(("model answer: ", "dim"), truth.answer))
     if truth.message:
         lines.append(line((truth.message, "bad")))

@@ -222,6 +222,33 @@ def test_sixty_by_twenty_plays_a_lesson_to_its_summary(data_dir):
     play(app, scenario, size=(60, 20))
 
 
+def test_the_footer_keeps_every_key_that_fits_and_offers_the_plot_only_where_there_is_one(data_dir):
+    app = make_app(data_dir, paths=(COURSE, FIXTURES))
+
+    def footer() -> set[str]:
+        keys = list(app.screen.query("FooterKey"))
+        assert all(k.region.right <= app.size.width for k in keys)  # none cut off
+        return {k.key for k in keys}
+
+    async def scenario(pilot):
+        await open_lesson(pilot, "Gradients accumulate")  # a behaviour lesson: no plot
+        assert {"ctrl+t", "ctrl+r", "ctrl+b", "ctrl+n", "ctrl+o", "ctrl+g", "escape"} <= footer()
+        assert "ctrl+l" not in footer()
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press(*["backspace"] * 30)
+        await open_lesson(pilot, "sin")  # derivative steps of scalars: the plot key
+        assert "ctrl+l" in footer()
+        for width, height in ((60, 20), (100, 30), (80, 24)):
+            await pilot.resize_terminal(width, height)
+            await pilot.pause()
+            keys = footer()
+            assert {"ctrl+t", "ctrl+r", "ctrl+n", "escape"} <= keys
+            assert ("ctrl+g" in keys and "ctrl+l" in keys) == (width >= 100)
+
+    play(app, scenario, size=(80, 24))
+
+
 def test_two_hundred_by_fifty_shows_the_plot_beside_the_graph(data_dir):
     app = make_app(data_dir, paths=(FIXTURES,))
 

@@ -250,3 +250,28 @@ def test_summary_code_prints_a_wide_gradient_whole_under_its_print():
     compile(code, "<summary>", "exec")  # still Python
     assert "print(W.grad)  # 3×2:\n# [[0.0003329,   -0.1918],\n#  [ 0.002884,   -0.3909],\n" in code
     assert "print(b.grad)  # [-0.001885, -0.1845]" in code
+
+
+def test_a_reveal_says_each_fact_once():
+    """A run: the code, torch's error and the outcome once; a model answer only when it
+    says more than torch's value (a formula, not the same word again)."""
+    from autograd_tutor.plain import KEYS
+    from autograd_tutor.present.step import feedback_lines
+
+    session = session_of("turning-tracking-off")
+    play_through(session, lambda s: s.step.kind == "run" and s.step.takes_answer and s.expected() == "error")
+    session.reveal(derivative=False)
+    text = plain(feedback_lines(session, True, KEYS))
+    assert text.count("outcome: error") == 1 and text.count("does not require grad") == 1
+    assert "torch says" not in text and "model answer" not in text
+    session = session_of("turning-tracking-off")
+    play_through(session, lambda s: s.step.kind == "predict" and s.step.answer is not None)
+    session.reveal(derivative=False)
+    text = plain(feedback_lines(session, True, KEYS))
+    assert text.count(f"torch says: {session.step.answer}") == 1 and "model answer" not in text
+    formula = session_of("derivative-of-x-squared")
+    play_through(formula, lambda s: s.step.kind == "gradient")
+    formula.reveal(derivative=False)
+    text = plain(feedback_lines(formula, True, KEYS))
+    assert "torch says: 6" in text or "torch says: 4" in text
+    assert f"model answer: {formula.step.answer}" in text and formula.step.answer != formula.truth().text

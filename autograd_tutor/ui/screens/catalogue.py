@@ -57,7 +57,7 @@ class CatalogueScreen(ResponsiveScreen):
         Binding("pageup", "move(-10)", show=False, priority=True),
         Binding("escape", "clear_filter", show=False),
     ]
-    FOOTER_MIN_WIDTH = {"reset_all": 80}
+    FOOTER_OPTIONAL = ("reset_all",)
 
     def __init__(self) -> None:
         super().__init__()

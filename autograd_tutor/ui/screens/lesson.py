@@ -17,7 +17,7 @@ from textual.widgets import Input, Markdown, Static
 
 from ...lesson.loader import Lesson
 from ...present.graph import graph_facts, whole_values
-from ...present.plot import plot_view
+from ...present.plot import has_plots, plot_view
 from ...present.spans import Line, line
 from ...present.step import (
     LOADING,
@@ -59,7 +59,7 @@ class LessonScreen(ResponsiveScreen):
         Binding("ctrl+g", "restart", "Restart"),
         Binding("escape", "lessons", "Lessons"),
     ]
-    FOOTER_MIN_WIDTH = {"intro": 100, "restart": 100, "plot": 80, "back": 80}
+    FOOTER_OPTIONAL = ("restart", "intro", "plot", "back")
 
     def __init__(self, lesson: Lesson, session: LessonSession | None = None):
         super().__init__()
@@ -181,6 +181,8 @@ class LessonScreen(ResponsiveScreen):
             return True if session.index > 0 else None
         if action == "values":  # only a lesson with vectors or matrices has values to show whole
             return any(session.comp.shapes.values())
+        if action == "plot":  # only a lesson with derivative steps of scalars has plots
+            return has_plots(session)
         return True
 
     def show_feedback(self, lines, transient: bool = False) -> None:
@@ -335,7 +337,8 @@ class LessonScreen(ResponsiveScreen):
         self.place_plot()
 
     def fit(self, width: int) -> None:
-        self.place_plot()
+        if self.composed():  # a resize can come first; showing the first step places the plot
+            self.place_plot()
 
     def place_plot(self) -> None:
         """Wide: the plot under the graph (if the step has one). Otherwise: the plot in place of the graph."""

@@ -1,9 +1,9 @@
 """Screens that adapt to the terminal: compact inputs below 70 columns (60×20
-works), a compact footer below 100 that leaves out the keys a screen marks as
-optional for the width, wider margins from 120 (200×50 uses the room).
+works), a compact footer below 100 that leaves out, when they do not fit, the
+keys a screen marks as optional, wider margins from 120 (200×50 uses the room).
 
 A screen is fitted to the terminal when it is mounted, before its first frame,
-and again only when a resize crosses one of these widths."""
+and again when a resize crosses one of these widths; its footer on every resize."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ WIDE = 120
 
 
 class ResponsiveScreen(Screen):
-    FOOTER_MIN_WIDTH: dict[str, int] = {}  # action -> the width from which its key is in the footer
+    FOOTER_OPTIONAL: tuple[str, ...] = ()  # actions whose keys leave the footer when it is full, first to go first
 
     _fitted: tuple | None = None  # the width bands the screen is laid out for
 
@@ -30,8 +30,10 @@ class ResponsiveScreen(Screen):
         self._fit(event.size.width)
 
     def _fit(self, width: int) -> None:
-        bands = (width < NARROW, width < ROOMY, width >= WIDE, *(width < w for w in self.FOOTER_MIN_WIDTH.values()))
+        bands = (width < NARROW, width < ROOMY, width >= WIDE)
         if bands == self._fitted:
+            if self.FOOTER_OPTIONAL:
+                self.refresh_bindings()  # the footer recomposes for the new width
             return
         first = self._fitted is None
         self._fitted = bands

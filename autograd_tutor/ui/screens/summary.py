@@ -67,7 +67,7 @@ class SummaryScreen(ResponsiveScreen):
         Binding("pageup", "scroll(-10)", show=False),
         Binding("pagedown", "scroll(10)", show=False),
     ]
-    FOOTER_MIN_WIDTH = {"restart": 100, "lessons": 70}
+    FOOTER_OPTIONAL = ("restart", "lessons")
 
     def __init__(self, session: LessonSession, skills_before: LearnerModel | None = None):
         super().__init__()
