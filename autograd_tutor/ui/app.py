@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -58,6 +59,7 @@ class TutorApp(App):
         self.shelf: Shelf | None = None  # the files read, their lessons not built yet (`reading`)
         self._headers: list[Header] = []  # the shelf's
         self.waiting: list[Callable[[], None]] = []  # asked for before the lessons were built
+        self.early_keys: list[events.Key] | None = []  # typed before the first screen could take them
         if ansi:
             self.theme = "ansi-dark"
 
@@ -94,6 +96,27 @@ class TutorApp(App):
         waiting, self.waiting = self.waiting, []
         for action in waiting:
             action()
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys typed while the tutor starts, before its first screen has focused its input,
+        are held and handed to that input in order once it has (else Textual drops them).
+        An Enter typed before the terminal left line mode reaches us as a newline (ctrl+j)."""
+        if self.early_keys is not None and isinstance(event, events.Key) and not event.is_forwarded:
+            if self.focused is None or self.early_keys:
+                self.early_keys.append(events.Key("enter", "\r") if event.key == "ctrl+j" else event)
+                if len(self.early_keys) == 1:
+                    self.call_after_refresh(self._hand_over_early_keys, 50)
+                return
+            self.early_keys = None
+        await super().on_event(event)
+
+    async def _hand_over_early_keys(self, tries: int) -> None:
+        if self.focused is None and tries:  # the first screen is still being composed
+            self.call_after_refresh(self._hand_over_early_keys, tries - 1)
+            return
+        keys, self.early_keys = self.early_keys or [], None
+        for key in keys:
+            await super().on_event(key)
 
     def get_default_screen(self) -> Screen:
         """The catalogue is the first screen drawn (no blank screen before it)."""

@@ -242,6 +242,17 @@ def _reversed(screen: str, text: str) -> bool:
     raise AssertionError(f"{text!r} is not on the screen:\n{screen}")
 
 
+def test_what_is_typed_while_the_tutor_starts_is_kept(terminal, tmp_path):
+    """A learner types the lesson's name and Enter straight after the command, before the
+    first screen is drawn (and before the terminal leaves line mode): it opens that lesson."""
+    terminal.start("bash --norc --noprofile")
+    terminal.wait_until(lambda screen: screen.strip(), "bash never prompted")
+    terminal.run("send-keys", "-t", terminal.name, f"{COMMAND} --data-dir {tmp_path}", "Enter")
+    terminal.type("accumulate")
+    terminal.keys("Enter")
+    terminal.wait_for("Gradients accumulate until you clear them · lesson 9 of")
+
+
 def test_ansi_highlights_the_selected_row(terminal, tmp_path):
     terminal.start(f"{COMMAND} --ansi --data-dir {tmp_path}")
     terminal.wait_for("Course: 0/")
