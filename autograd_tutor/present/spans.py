@@ -7,7 +7,9 @@ answers and torch's messages are shown exactly as they are.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from itertools import cycle
 
 # The style names, and what each marks.
 STYLES = {
@@ -47,3 +49,10 @@ def plain(lines: tuple[Line, ...] | list[Line]) -> str:
 
 def width(spans: Line) -> int:
     return sum(len(s.text) for s in spans)
+
+
+def said(text: str, style: str = "") -> tuple[Span, ...]:
+    """An author's short text (a hint, a feedback, an option) with its `code` spans styled as
+    code and their backticks dropped, so that nothing reads a backtick aloud."""
+    parts = re.split(r"`([^`\n]+)`", text)
+    return tuple(Span(part, "code" if odd else style) for odd, part in zip(cycle((False, True)), parts) if part)

@@ -9,7 +9,7 @@ from ..expr.display import to_text
 from ..grade.verdict import Verdict
 from ..session import LessonSession
 from .chain import chain_lines
-from .spans import Line, Span, line
+from .spans import Line, Span, line, said
 
 PENDING = "pending"  # a symbolic derivative still being worked out
 
@@ -87,7 +87,7 @@ def feedback_lines(session: LessonSession, ready: bool, keys: Keys, derivative: 
 def hint_lines(session: LessonSession) -> list[Line]:
     hints = session.hints()
     shown = hints[: session.record.hints]
-    return [line((f"Hint {i} of {len(hints)}: ", "hint"), text) for i, text in enumerate(shown, 1)]
+    return [line((f"Hint {i} of {len(hints)}: ", "hint"), *said(text)) for i, text in enumerate(shown, 1)]
 
 
 def no_more_hints(keys: Keys) -> str:
@@ -102,7 +102,7 @@ def reveal_lines(session: LessonSession, derivative: str | None = None) -> list[
         return run_lines(session)
     truth = session.truth(derivative=False)
     says = "the answer: " if step.kind == "choose" else "torch says: "
-    lines = [line((says, "truth"), truth.text)]
+    lines = [line((says, "truth"), *said(truth.text))]
     if truth.native:
         lines.append(line((f"in {session.comp.dtype}: {truth.native}", "dim")))
     if step.kind == "local":
@@ -141,9 +141,9 @@ def verdict_lines(session: LessonSession, verdict: Verdict, text: str, reading: 
         read = f"  (read as {verdict.read_as})" if reading and verdict.read_as and verdict.read_as != text else ""
         lines = [line(("✓ Correct: ", "ok"), text, (read, "dim"))]
         if verdict.feedback:  # an authored word on the right answer (a chosen option's feedback)
-            lines.append(line(verdict.feedback))
+            lines.append(line(*said(verdict.feedback)))
         return lines + (run_lines(session) if session.step.kind == "run" else [])
-    return [line(("✗ ", "bad"), (verdict.feedback or "Not quite.", "bad"))] + hint_lines(session)
+    return [line(("✗ ", "bad"), *said(verdict.feedback or "Not quite.", "bad"))] + hint_lines(session)
 
 
 def live_status(verdict: Verdict) -> Line:

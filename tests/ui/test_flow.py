@@ -249,6 +249,34 @@ def test_the_footer_keeps_every_key_that_fits_and_offers_the_plot_only_where_the
     play(app, scenario, size=(80, 24))
 
 
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_what_a_step_just_said_is_scrolled_into_view(data_dir, size):
+    """A choose step's four options fill the pane: a wrong answer's feedback, a hint and
+    the revealed answer are scrolled into view under the answer box, not left below it."""
+    app = make_app(data_dir, paths=(COURSE,), open_lesson="derivative-of-x-squared")
+
+    def in_view(selector: str) -> bool:
+        pane, widget = app.screen.query_one("#step-pane"), app.screen.query_one(selector)
+        return pane.region.contains_region(widget.region) and widget.region.height > 0
+
+    async def scenario(pilot):
+        await past_intro(pilot)
+        screen = app.screen
+        while screen.session.step.kind != "choose":
+            await pilot.press("ctrl+n")
+        wrong = next(str(n) for n in range(1, 5) if not screen.session.check(str(n)).correct)
+        await type_text(pilot, wrong)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "✗" in text_of(app, "#feedback") and in_view("#feedback"))
+        assert in_view("#answer")  # the box, with the answer to correct, too
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: "Hint 1 of" in text_of(app, "#feedback") and in_view("#feedback"))
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: "the answer:" in text_of(app, "#feedback") and in_view("#feedback"))
+
+    play(app, scenario, size=size)
+
+
 def test_two_hundred_by_fifty_shows_the_plot_beside_the_graph(data_dir):
     app = make_app(data_dir, paths=(FIXTURES,))
 

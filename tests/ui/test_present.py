@@ -275,3 +275,29 @@ def test_a_reveal_says_each_fact_once():
     text = plain(feedback_lines(formula, True, KEYS))
     assert "torch says: 6" in text or "torch says: 4" in text
     assert f"model answer: {formula.step.answer}" in text and formula.step.answer != formula.truth().text
+
+
+def test_authors_code_spans_are_styled_never_shown_as_backticks():
+    """Hints, authored feedback and a chosen option are the author's Markdown-ish text: a
+    `code` span is drawn as code, and no front end (nor a screen reader) gets a backtick."""
+    from autograd_tutor.plain import KEYS
+    from autograd_tutor.present.step import feedback_lines, verdict_lines
+
+    seen = 0
+    for lesson_id in COURSE_LESSONS:
+        session = session_of(lesson_id)
+        while True:
+            step = session.step
+            for mistake in step.mistakes:
+                lines = verdict_lines(session, session.check(mistake.answer), mistake.answer)
+                assert "`" not in plain(lines), (lesson_id, step.index, mistake.answer)
+                seen += "`" in mistake.feedback and any(s.style == "code" for spans in lines for s in spans)
+            if session.is_open:
+                while session.hint() is not None:
+                    pass
+                assert "`" not in plain(feedback_lines(session, True, KEYS)), (lesson_id, step.index)
+                session.reveal(derivative=False)
+                assert "`" not in plain(feedback_lines(session, True, KEYS)), (lesson_id, step.index)
+            if not session.advance():
+                break
+    assert seen >= 10  # the course's feedback does use code spans

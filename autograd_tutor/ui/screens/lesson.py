@@ -13,6 +13,7 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.geometry import Region
 from textual.widgets import Input, Markdown, Static
 
 from ...lesson.loader import Lesson
@@ -69,7 +70,7 @@ class LessonScreen(ResponsiveScreen):
         self.derivatives: dict[int, str | None] = {}  # revealed local steps' symbolic derivatives
         self.transient = False  # the feedback shows a verdict that editing the answer clears
         self.plot_toggled = False  # the plot key flips the default: shown in a wide terminal, else not
-        self.reading = False  # keep the step scrolled to its end while it grows (a right answer's explanation)
+        self.reading = False  # keep what was just said in view while the step grows (see follow)
         self.note: Line | None = None  # shown under an empty answer box: how the last step went
         self.skills_before = self.app.store.mastery()  # the summary says which skills moved since
 
@@ -120,9 +121,20 @@ class LessonScreen(ResponsiveScreen):
         session = self.session
         return session.index == 0 and not any(r.done for r in session.records) and bool(session.intro)
 
+    def follow(self) -> None:
+        """Keep what was just said in view as it is laid out: a verdict, a hint, a reveal, an
+        explanation (at 80×24 a choose step's options can push it below the pane)."""
+        self.reading = True
+        self.call_after_refresh(self._step_grew)
+
     def _step_grew(self) -> None:
-        if self.reading:
-            self.query_one("#step-pane").scroll_end(animate=False)
+        """From the answer box down to the end of the step in view, the box at the top when
+        it does not all fit."""
+        if not self.reading:
+            return
+        pane = self.query_one("#step-pane")
+        top = self.query_one("#answer").virtual_region.y
+        pane.scroll_to_region(Region(0, top, 1, pane.virtual_size.height - top), animate=False, immediate=True)
 
     def _engines_ready(self, ready: bool) -> None:
         if not ready:
@@ -251,6 +263,7 @@ class LessonScreen(ResponsiveScreen):
             answer.put_back(text)
             self.show_status(answer.value)
             self.show_feedback(verdict_lines(session, verdict, text), transient=True)
+            self.follow()
             return
         step = session.step
         after = answer.value
@@ -260,7 +273,7 @@ class LessonScreen(ResponsiveScreen):
             self.show_status(after)
         else:
             self.render_step(keep=after)  # stay: the explanation, or what the run did, comes first
-            self.reading = True  # scrolled down to it as it is laid out (see _step_grew)
+            self.follow()
 
     # --- actions ----------------------------------------------------------------
 
@@ -272,6 +285,7 @@ class LessonScreen(ResponsiveScreen):
             return
         self.save()
         self.show_feedback(feedback_lines(self.session, True, KEYS))
+        self.follow()
         self.refresh_bindings()
 
     def action_reveal(self) -> None:
@@ -284,6 +298,7 @@ class LessonScreen(ResponsiveScreen):
             self.derivatives[session.index] = PENDING
             self.work_out_derivative(session.index)
         self.render_step()  # the attempt in the box is stale now: the answer is on the screen
+        self.follow()
 
     @work(thread=True, group="derivative", exit_on_error=False)
     def work_out_derivative(self, index: int) -> None:
