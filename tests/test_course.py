@@ -550,13 +550,27 @@ def test_a_hook_on_a_leaf_with_two_paths_prints_once():
 def prose(les: Lesson) -> Iterator[str]:
     """Every text a learner reads in a lesson, as written."""
     spec = les.spec
-    yield from (t for t in (spec.title, spec.summary, spec.intro) if t)
+    yield from (t for t in (spec.title, spec.summary, spec.intro, spec.recap) if t)
     for step in spec.steps or ():
         yield from (t for t in (step.prompt, step.explain, step.choose) if t)
         yield from step.hint or ()
         yield from (m.feedback for m in step.mistakes)
         for option in step.options or ():
             yield from (t for t in (option.text, option.feedback) if t)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_lesson_ends_with_a_recap_of_what_was_learned(name):
+    """The summary's "What you learned": the author's few bullets, filled for a variant."""
+    from autograd_tutor.present.summary import recap
+
+    les = lesson(name)
+    assert les.spec.recap, f"{name} has no recap"
+    for variant in (0, 4) if les.spec.variants else (0,):
+        text = recap(LessonSession(les, variant=variant))
+        lines = text.splitlines()
+        assert 2 <= len(lines) <= 6 and all(ln.startswith("- ") for ln in lines), text
+        assert not re.search(r"\{[a-z_:]+\}", text, re.I), text  # every {name} filled
 
 
 def quoted(name: str, pattern: str) -> set[str]:
