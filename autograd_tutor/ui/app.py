@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
+from time import monotonic
 from typing import TYPE_CHECKING
 
 from textual import events
@@ -25,6 +26,9 @@ from ..progress import ProgressStore
 
 if TYPE_CHECKING:
     from ..lesson.loader import Lesson
+
+
+EARLY_KEYS_WAIT = 3.0  # seconds the first screen may take to compose before held keys go on anyway
 
 
 class TutorApp(App):
@@ -98,21 +102,26 @@ class TutorApp(App):
             action()
 
     async def on_event(self, event: events.Event) -> None:
-        """Keys typed while the tutor starts, before its first screen has focused its input,
-        are held and handed to that input in order once it has (else Textual drops them).
-        An Enter typed before the terminal left line mode reaches us as a newline (ctrl+j)."""
+        """Keys typed while the tutor starts, before its first screen can take them, are held
+        and handed over in order once it can (else Textual drops them). An Enter typed before
+        the terminal left line mode reaches us as a newline (ctrl+j)."""
         if self.early_keys is not None and isinstance(event, events.Key) and not event.is_forwarded:
-            if self.focused is None or self.early_keys:
+            if self.early_keys or not self._takes_keys():
                 self.early_keys.append(events.Key("enter", "\r") if event.key == "ctrl+j" else event)
                 if len(self.early_keys) == 1:
-                    self.call_after_refresh(self._hand_over_early_keys, 50)
+                    self.call_after_refresh(self._hand_over_early_keys, monotonic() + EARLY_KEYS_WAIT)
                 return
             self.early_keys = None
         await super().on_event(event)
 
-    async def _hand_over_early_keys(self, tries: int) -> None:
-        if self.focused is None and tries:  # the first screen is still being composed
-            self.call_after_refresh(self._hand_over_early_keys, tries - 1)
+    def _takes_keys(self) -> bool:
+        """The screen on top is mounted and has focused its input, or has none to focus."""
+        screen = self.screen
+        return self.focused is not None or (screen.is_mounted and not screen.focus_chain)
+
+    async def _hand_over_early_keys(self, deadline: float) -> None:
+        if not self._takes_keys() and monotonic() < deadline:  # the first screen is still being composed
+            self.call_after_refresh(self._hand_over_early_keys, deadline)
             return
         keys, self.early_keys = self.early_keys or [], None
         for key in keys:
