@@ -559,6 +559,13 @@ def prose(les: Lesson) -> Iterator[str]:
             yield from (t for t in (option.text, option.feedback) if t)
 
 
+# A recap states ideas, not the lesson's numbers (they differ from learner to learner):
+# outside code spans it writes only the 0, 1 and 2 of formulas (1 − p, 2x, 1/n), and
+# the sigmoid's steepest slope 1/4 (checked in CLAIMS). {name} placeholders are allowed.
+RECAP_NUMBERS = {"0", "1", "2", "1/4"}
+BARE_NUMBER = r"(?<![\w.])\d+(?:\.\d+)?(?:e[+-]?\d+)?(?:/\d+)?(?!\w)"
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_each_lesson_ends_with_a_recap_of_what_was_learned(name):
     """The summary's "What you learned": the author's few bullets, filled for a variant."""
@@ -566,6 +573,8 @@ def test_each_lesson_ends_with_a_recap_of_what_was_learned(name):
 
     les = lesson(name)
     assert les.spec.recap, f"{name} has no recap"
+    written = set(re.findall(BARE_NUMBER, re.sub(r"`[^`]*`|\{[^{}]*\}", "", les.spec.recap)))
+    assert written <= RECAP_NUMBERS, f"{name}: {sorted(written - RECAP_NUMBERS)} in the recap: use {{name}} or none"
     for variant in (0, 4) if les.spec.variants else (0,):
         text = recap(LessonSession(les, variant=variant))
         lines = text.splitlines()
@@ -915,6 +924,13 @@ def _clamped_bce_at_17() -> tuple[float, float]:
     return loss.item(), z.grad.item()
 
 
+def _sigmoid_slope_at_most_a_quarter() -> bool:
+    z = torch.cat([torch.linspace(-10, 10, 2000, dtype=torch.float64), torch.zeros(1, dtype=torch.float64)])
+    z.requires_grad_(True)
+    torch.sigmoid(z).sum().backward()
+    return z.grad.max().item() == 0.25 == z.grad[-1].item() and (z.grad[:-1] < 0.25).all().item()
+
+
 def _naive_softmax_is_nan() -> bool:
     z = torch.tensor([1000.0, 0.0])
     naive = torch.exp(z) / torch.exp(z).sum()
@@ -944,6 +960,7 @@ CLAIMS: dict[str, Callable[[], bool]] = {
     "14, 16: an in-place update of a leaf is allowed under no_grad()": _leaf_update_under_no_grad_is_allowed,
     "18: torch.autograd.grad frees the graph as backward() does": _autograd_grad_then_backward_fails,
     "09: optimizer.zero_grad() sets .grad to None": _zero_grad_sets_none,
+    "23: the sigmoid's slope p(1 - p) is never more than 1/4, reached at z = 0": _sigmoid_slope_at_most_a_quarter,
     "03: backward() reaches PowBackward0 from SinBackward0": lambda: (
         torch.sin(_with_grad(4.0)[0] ** 2).grad_fn.next_functions[0][0].name() == "PowBackward0"
     ),
