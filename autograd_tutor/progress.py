@@ -221,9 +221,14 @@ class ProgressStore:
         of its numbers and order of its options (`authored`: the lesson as written)."""
         from .session import LessonSession
 
+        state = self.load(lesson.id)
         if self.authored:
-            return LessonSession(lesson, self.load(lesson.id), variant=0)
-        return LessonSession(lesson, self.load(lesson.id), seed=self.seed)
+            session = LessonSession(lesson, state, variant=0)
+        else:
+            session = LessonSession(lesson, state, seed=self.seed)
+        if state is not None and state.get("version") != session.to_state()["version"]:
+            self._base[lesson.id] = session.to_state()  # what was read, in this version's terms, for merges
+        return session
 
     @property
     def failed(self) -> bool:
@@ -427,7 +432,7 @@ def _merge_record(stored: dict | None, base: dict | None, mine: dict) -> dict:
     merged = dict(mine)
     if _rank(mine) <= _rank(base) or _rank(stored) > _rank(mine):  # the status did not move up here
         merged["status"] = stored.get("status", "pending")
-        merged["answer"] = stored.get("answer")
+        merged["answer"], merged["option"] = stored.get("answer"), stored.get("option")
     added_hints = max(0, _int(mine.get("hints")) - _int(base.get("hints")))
     merged["hints"] = _int(stored.get("hints")) + added_hints
     base_mistakes, mine_mistakes = _list(base.get("mistakes")), _list(mine.get("mistakes"))

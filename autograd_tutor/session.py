@@ -30,7 +30,7 @@ from .variants import choose_variant
 
 Question = MathQuestion | BehaviourQuestion | ChoiceQuestion
 
-STATE_VERSION = 2
+STATE_VERSION = 3  # 3: a choose step's record names the option chosen (`option`), not only its number
 FLOOR = 1e-3  # the default tolerance's smallest scale, relative to the lesson's largest truth
 SYMBOLIC_SECONDS = 3.0  # the longest sympy may take to write a derivative; then the numbers stand alone
 
@@ -42,7 +42,8 @@ class StepRecord:
     status: str = "pending"  # pending | solved | revealed | skipped | shown
     hints: int = 0
     answer: str | None = None  # the last answer judged
-    mistakes: list[dict] = field(default_factory=list)  # each answer judged wrong: {"answer", "diagnosis", "feedback"}
+    option: str | None = None  # a choose step: the written text of that answer's option (its number varies)
+    mistakes: list[dict] = field(default_factory=list)  # each wrong answer: answer, diagnosis, feedback[, option]
 
     @property
     def attempts(self) -> int:
@@ -115,13 +116,16 @@ class LessonSession:
 
     def _shown(self, step: Step) -> Step:
         """The step as this learner sees it: a choose step's options in an order drawn from
-        the learner, the lesson, the variant and the step (kept across resumes), so that
-        the right one is not always where the author wrote it."""
+        the learner, the lesson, the variant and the step's identity (kept across resumes and
+        edits elsewhere in the lesson), so that the right one is not always where the author
+        wrote it. What is recorded names the option itself (see `submit`)."""
         if step.kind != "choose" or not self.seed:
             return step
-        order = list(range(len(step.target.options)))
-        random.Random(f"{self.seed}/{self.lesson.id}/{self.variant}/{step.index}").shuffle(order)
-        return in_order(step, order)
+        return in_order(step, _shuffled(len(step.target.options), f"{self._order_seed}/{_key(step.identity)}"))
+
+    @property
+    def _order_seed(self) -> str:
+        return f"{self.seed}/{self.lesson.id}/{self.variant}"
 
     def _reset(self) -> None:
         self.index = 0
@@ -269,11 +273,28 @@ class LessonSession:
         if verdict.status == "invalid" or record.status in ("solved", "revealed", "shown"):
             return verdict  # judged, not recorded: the step is settled (a skipped one is still open)
         record.answer = text
+        record.option = self._option(self.step, text)
         if verdict.correct:
             record.status = "solved"
         else:
-            record.mistakes.append({"answer": text, "diagnosis": verdict.diagnosis, "feedback": verdict.feedback})
+            mistake = {"answer": text, "diagnosis": verdict.diagnosis, "feedback": verdict.feedback}
+            record.mistakes.append(mistake | ({"option": record.option} if record.option is not None else {}))
         return verdict
+
+    @staticmethod
+    def _option(step: Step, text: str) -> str | None:
+        """A choose step's answer as the written text of the option it names."""
+        number = step.target.number(text) if step.kind == "choose" else None
+        return step.target.options[number - 1].text if number is not None else None
+
+    def answer_now(self, index: int, answer: str | None, option: str | None = None) -> str | None:
+        """An answer recorded at step `index` as it reads in the order shown now: a choose
+        step's by the number its option now has (None when the lesson no longer has that
+        option); any other as typed."""
+        step = self.steps[index]
+        if step.kind != "choose" or option is None:
+            return answer
+        return next((str(n) for n, o in enumerate(step.target.options, 1) if o.text == option), None)
 
     def hint(self) -> str | None:
         """The next hint of the current step, or None when there are no more."""
@@ -468,10 +489,11 @@ class LessonSession:
         """Resume from `to_state()`. If the lesson was edited since, each record
         goes back to the step with the same identity (its kind and target, or its
         authored id), wherever that step now is; the place is kept by identity too."""
-        if state.get("version") not in (1, STATE_VERSION):
+        version = state.get("version")
+        if version not in (1, 2, STATE_VERSION):
             return
         try:
-            identities = state["steps"] if state["version"] == STATE_VERSION else _from_v1(state["steps"])
+            identities = _from_v1(state["steps"]) if version == 1 else state["steps"]
             saved = list(zip(state["records"], identities, strict=True))
             records = [(StepRecord(**raw), _key(identity)) for raw, identity in saved]
             index = int(state["index"])
@@ -479,11 +501,29 @@ class LessonSession:
         except (KeyError, TypeError, ValueError):
             return  # a state this version cannot read: start afresh rather than guess
         where = {_key(s.identity): s.index for s in self.steps}
-        for record, key in records:
+        for at, (record, key) in enumerate(records):
             if key in where:
+                if version != STATE_VERSION:
+                    self._name_options(record, self.lesson.steps[where[key]], at if version == 2 else None)
                 self.records[where[key]] = record
         current = records[index][1] if 0 <= index < len(records) else None
         self.index = where.get(current, min(max(index, 0), len(self.steps) - 1))
+
+    def _name_options(self, record: StepRecord, written: Step, shown_at: int | None) -> None:
+        """A record saved before answers named their option: its numbers read in the order
+        then shown (drawn from the step's place `shown_at` in version 2; as written before)."""
+        if written.kind != "choose":
+            return
+        count = len(written.target.options)
+        seeded = self.seed and shown_at is not None
+        order = _shuffled(count, f"{self._order_seed}/{shown_at}") if seeded else list(range(count))
+        step = in_order(written, order)
+        record.option = self._option(step, record.answer) if record.answer is not None else None
+        for mistake in record.mistakes:
+            if isinstance(mistake, dict) and isinstance(mistake.get("answer"), str):
+                option = self._option(step, mistake["answer"])
+                if option is not None:
+                    mistake["option"] = option
 
     def facts(self, index: int | None = None) -> Facts:
         """What the graph may show at step `index` (torch is loaded for it)."""
@@ -506,6 +546,12 @@ def _from_v1(identities: list) -> list:
         found.append([kind, target, seen.get(key, 0)])
         seen[key] = seen.get(key, 0) + 1
     return found
+
+
+def _shuffled(count: int, seed: str) -> list[int]:
+    order = list(range(count))
+    random.Random(seed).shuffle(order)
+    return order
 
 
 def _key(identity: Any) -> str:

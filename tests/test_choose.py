@@ -193,7 +193,7 @@ def test_a_saved_choose_step_resumes_by_its_question():
 
 
 def options_shown(session: LessonSession) -> list[str]:
-    return [line.split(". ", 1)[1] for line in session.step.prompt.splitlines() if line[:2] in ("1.", "2.", "3.")]
+    return [line.split(". ", 1)[1] for line in session.step.prompt.splitlines() if line.split(". ", 1)[0].isdigit()]
 
 
 def test_a_learner_sees_the_options_in_an_order_of_their_own():
@@ -246,3 +246,104 @@ def test_authors_and_authored_play_see_the_order_written(tmp_path):
         session.advance()
     assert options_shown(session) == [o.text for o in les.steps[session.index].target.options]
     assert options_shown(at_choose(les)) == options_shown(session)
+
+
+LEARNERS = [f"learner-{n}" for n in range(20)]
+
+
+def edited(les_text: str) -> str:
+    """The lesson as its author changed it: a step inserted before the choose step and an
+    option added to it."""
+    text = les_text.replace(
+        "  - predict: x.grad\n", "  - predict: x.requires_grad\n    answer: 'True'\n  - predict: x.grad\n"
+    )
+    return text.replace(
+        '      - {text: "the second forward pass doubled y"',
+        '      - {text: "torch counts x twice", feedback: "It counts each backward()."}\n'
+        '      - {text: "the second forward pass doubled y"',
+    )
+
+
+def test_a_choose_step_keeps_its_answer_when_the_lesson_changes_around_it():
+    """What is saved names the option chosen, not its number: after a step is inserted
+    before it and an option added to it, every learner's solved step still reads right
+    and their wrong answer still names the option they chose."""
+    from autograd_tutor.present.step import Keys, feedback_lines
+    from autograd_tutor.present.summary import summary_view
+
+    before, after = lesson(), lesson_text(edited(HEAD + CHOOSE))
+    for learner in LEARNERS:
+        session = LessonSession(before, seed=learner)
+        while session.step.kind != "choose":
+            session.advance()
+        shown = options_shown(session)
+        session.submit(str(shown.index("x changed between the calls") + 1))
+        session.submit(str(shown.index("backward() ran twice and the gradients added up") + 1))
+        state = json.loads(json.dumps(session.to_state()))  # as the store keeps it
+        resumed = LessonSession(after, state, seed=learner)
+        assert resumed.step.kind == "choose" and resumed.record.status == "solved"
+        said = " ".join("".join(s.text for s in spans) for spans in feedback_lines(resumed, True, Keys("h", "r", "n")))
+        assert said.startswith("✓ Correct") and "Yes: += into .grad." in said, (learner, said)
+        now = options_shown(resumed)
+        wrong = [m for m in summary_view(resumed).mistakes]
+        assert [m.answer for m in wrong] == [str(now.index("x changed between the calls") + 1)]
+        assert wrong[0].feedback == "x is still 3: nothing assigned to it."
+
+
+def test_a_choose_answer_saved_before_answers_named_their_option_is_read_in_the_order_then_shown():
+    """Progress saved by the previous version (state version 2) holds the number the
+    learner saw, in an order drawn from the step's place: it is read so, whatever the
+    order is now."""
+    import random
+
+    les = lesson()
+    for learner in LEARNERS:
+        session = LessonSession(les, seed=learner)
+        while session.step.kind != "choose":
+            session.advance()
+        order = list(range(3))
+        random.Random(f"{learner}/{les.id}/0/{session.index}").shuffle(order)
+        right = order.index(0) + 1  # the written first option, as version 2 numbered it
+        wrong = order.index(1) + 1
+        state = session.to_state()
+        state["version"] = 2
+        state["records"][session.index] |= {
+            "status": "solved",
+            "answer": str(right),
+            "mistakes": [{"answer": str(wrong), "diagnosis": "authored", "feedback": "x is still 3"}],
+        }
+        for record in state["records"]:
+            record.pop("option")
+        resumed = LessonSession(les, state, seed=learner)
+        record = resumed.records[session.index]
+        assert record.option == "backward() ran twice and the gradients added up"
+        assert record.mistakes[0]["option"] == "x changed between the calls"
+        assert resumed.check(resumed.answer_now(session.index, record.answer, record.option)).correct
+
+
+@pytest.mark.parametrize(
+    ("words", "line"),
+    [
+        ("    hint: Option 2 is the one about adding.\n", 17),
+        ("    explain: So (b) was wrong and option (a) right.\n", 17),
+        ("    hint: Which option B is it?\n", 17),
+        ("    hint: Which option I would pick, and options a learner might, see option x.grad.\n", None),
+        ("    explain: It is not option 4 (there are 3) nor option D.\n", None),
+        ("", None),
+    ],
+)
+def test_words_that_name_an_option_by_its_place_are_a_warning(words, line):
+    """Each learner sees the options in an order of their own, so `option 2` in a hint
+    points at the wrong one for most of them."""
+    problems = lesson(CHOOSE.replace("    explain: Clear .grad before each backward().\n", words)).warnings
+    found = [p for p in problems if "names an option by its number or letter" in p.message]
+    if line is None:
+        assert found == []
+    else:
+        assert [(p.severity, p.line) for p in found] == [("warning", line)], problems
+
+
+def test_an_option_s_feedback_that_names_another_by_its_place_is_a_warning():
+    text = CHOOSE.replace('feedback: "y = x**2 again."', 'feedback: "y = x**2 again; see option 1."')
+    problems = lesson(text).warnings
+    assert [p.line for p in problems if "names an option" in p.message] == [16], problems

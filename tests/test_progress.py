@@ -222,6 +222,45 @@ def test_records_are_merged_by_step_identity_never_by_position(lesson):
     assert merged["steps"] == b["steps"]
 
 
+def test_a_step_solved_in_another_window_keeps_the_option_it_was_solved_with(lesson):
+    fresh = LessonSession(lesson).to_state()
+    a = json.loads(json.dumps(fresh))
+    a["records"][0] |= {"status": "solved", "answer": "2", "option": "backward() ran twice"}
+    b = json.loads(json.dumps(fresh))
+    b["records"][0] |= {"hints": 1}
+    merged = merge_states(a, fresh, b)
+    assert merged["records"][0]["answer"] == "2" and merged["records"][0]["option"] == "backward() ran twice"
+
+
+def test_two_windows_that_read_an_older_state_count_each_hint_and_mistake_once(tmp_path, lesson):
+    """Progress saved by the previous version (state version 2) read by two windows of this
+    one: what each adds is counted once, though the first save writes it in the new format."""
+    first = ProgressStore(tmp_path)
+    session = first.open(lesson)
+    session.submit("15")  # wrong: one mistake
+    session.hint()
+    first.save(session)
+    first.close()
+    db = sqlite3.connect(tmp_path / "progress.sqlite3")
+    (raw,) = db.execute("SELECT state FROM progress").fetchone()
+    old = json.loads(raw) | {"version": 2}
+    for record in old["records"]:
+        record.pop("option")
+    db.execute("UPDATE progress SET state = ?", (json.dumps(old),))
+    db.commit()
+    db.close()
+    a, b = ProgressStore(tmp_path), ProgressStore(tmp_path)
+    in_a, in_b = a.open(lesson), b.open(lesson)
+    in_a.submit("14")  # a second mistake, in A
+    a.save(in_a)
+    b.save(in_b)  # B did nothing since it read the old state
+    state = a.load(lesson.id)
+    assert state["version"] == LessonSession(lesson).to_state()["version"]
+    assert state["records"][0]["hints"] == 1 and len(state["records"][0]["mistakes"]) == 2
+    a.close()
+    b.close()
+
+
 def test_a_step_the_lesson_no_longer_has_keeps_its_record(lesson):
     a = solved_first_step(lesson).to_state()
     b = LessonSession(lesson).to_state()

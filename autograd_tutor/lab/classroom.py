@@ -199,5 +199,6 @@ def _stamp(path: Path) -> tuple:
 
 
 def _normal(answer: str) -> str:
-    """Answers that differ only in spaces are the same answer."""
-    return re.sub(r"\s+", "", answer)[:60]
+    """Answers that differ only in spaces are the same answer (an option's quoted text is
+    kept as written)."""
+    return answer[:60] if answer.startswith("“") else re.sub(r"\s+", "", answer)[:60]

@@ -182,7 +182,9 @@ def mistakes_of(state: dict | None, lesson) -> list[dict]:
             if isinstance(diagnosis, str) and diagnosis:
                 if diagnosis == "authored":  # a mistake the lesson lists: its feedback says which
                     diagnosis = _authored(mistake.get("feedback"))
-                answer = mistake.get("answer")
+                answer, option = mistake.get("answer"), mistake.get("option")
+                if isinstance(option, str):  # a choose step: each learner numbers the options their own way
+                    answer = f"“{option.strip()}”"
                 found.append(
                     {
                         "step": index + 1,

@@ -23,7 +23,7 @@ from ..expr.functions import FUNCTIONS
 from ..expr.parser import ParseError, is_answer_word, is_reserved, parse
 from .computation import Computation
 from .files import SKILLS_FILE, Shelf, read
-from .model import LessonSpec
+from .model import LessonSpec, StepSpec
 from .ops import Set
 from .problems import LessonInvalid, Problem, quote
 from .skills import skills_file
@@ -33,6 +33,7 @@ from .steps import Step, sequence
 from .values import MAX_ELEMENTS, array
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_OPTION_BY_PLACE = re.compile(r"\b(?i:options?)\s+(\d{1,2}|\([a-zA-Z]\)|[A-Z])(?![\w-]|\.\w)")  # option 2, (b), B
 
 
 @dataclass(frozen=True, eq=False)  # a lesson is itself: compared and hashed by identity
@@ -331,6 +332,20 @@ class _Checker:
                 self.error((*step.path, "options"), "options belong to a choose step")
             if kind == "choose" and spec.mistakes:
                 self.error((*step.path, "mistakes"), "a choose step gives its feedback in its options, not in mistakes")
+            if kind == "choose":
+                self.check_option_names(step, spec)
+
+    def check_option_names(self, step: Step, spec: StepSpec) -> None:
+        """Learners see a choose step's options in an order of their own: its words must not
+        name one by its number or letter."""
+        said = [(("hint",), h) for h in spec.hint or ()] + [(("explain",), spec.explain or "")]
+        said += [(("options", j, "feedback"), o.feedback or "") for j, o in enumerate(spec.options or ())]
+        count = len(spec.options or ())
+        for subpath, text in said:
+            labels = [m.group(1).strip("()").lower() for m in _OPTION_BY_PLACE.finditer(text)]
+            if any(int(x) <= count if x.isdigit() else ord(x) - ord("a") < count for x in labels):
+                message = "names an option by its number or letter, but each learner sees the options in an order"
+                self.warn((*step.path, *subpath), message + " of their own: name it by its words")
 
     def check_skills(self) -> None:
         """Skill names must be in the course's skills file, when its directory has one."""

@@ -163,8 +163,14 @@ def _check_depth(file: str, text: str) -> None:
                     raise SourceError(Problem(file, line, col, f"nested more than {MAX_DEPTH} deep"))
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
-    except yaml.YAMLError:
-        return  # a syntax error: composing reports it with its place
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        if mark is None or "maximum nesting depth" not in str(err):
+            return  # a syntax error: composing reports it with its place
+        # the libyaml of newer PyYAML wheels (6.0.4) refuses 1,000 levels while scanning
+        # ahead, before the events reach MAX_DEPTH: the text before that holds the place
+        _check_depth(file, text[: mark.index])
+        raise SourceError(Problem(file, mark.line + 1, mark.column + 1, f"nested more than {MAX_DEPTH} deep")) from None
 
 
 _BOOLS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}

@@ -72,7 +72,11 @@ def feedback_lines(session: LessonSession, ready: bool, keys: Keys, derivative: 
         return []
     lines: list[Line] = []
     if record.status == "solved":
-        lines += verdict_lines(session, session.check(record.answer or ""), record.answer or "")
+        answer = session.answer_now(session.index, record.answer, record.option)
+        if answer is None:  # the option chosen is no longer in the lesson
+            lines.append(line(("✓ Solved.", "ok")))
+        else:
+            lines += verdict_lines(session, session.check(answer), answer)
     elif record.status == "revealed":
         lines += reveal_lines(session, derivative)
     elif step.kind == "run" and not step.ask:

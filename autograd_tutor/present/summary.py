@@ -48,12 +48,19 @@ def summary_view(session: LessonSession) -> SummaryView:
         score_text(session),
         recap(session),
         tuple(
-            Mistake(step.index + 1, m["answer"], m["feedback"] or "not what torch computes")
+            Mistake(step.index + 1, _answered(session, step.index, m), m["feedback"] or "not what torch computes")
             for step, record in zip(session.steps, session.records)
             for m in record.mistakes
         ),
         tuple(code_cells(session)),
     )
+
+
+def _answered(session: LessonSession, index: int, mistake: dict) -> str:
+    """A wrong answer as it reads now: a choose step's by its option's number in the order
+    shown, or the option's words when the lesson no longer has it."""
+    option = mistake.get("option")
+    return session.answer_now(index, mistake["answer"], option) or session.text(option) or mistake["answer"]
 
 
 def score_text(session: LessonSession) -> str:

@@ -9,12 +9,14 @@ lesson opened before then shows a loading state.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 from collections.abc import Callable, Iterable
 from time import monotonic
 from typing import TYPE_CHECKING
 
-from textual import events
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -28,7 +30,9 @@ if TYPE_CHECKING:
     from ..lesson.loader import Lesson
 
 
-EARLY_KEYS_WAIT = 3.0  # seconds the first screen may take to compose before held keys go on anyway
+EARLY_KEYS_WAIT = 3.0  # seconds the screen keys are meant for may take to come before they go on anyway
+HOLD_POLL = 0.02  # seconds between looks at whether that screen has come
+WAIT_NOTICE = 0.4  # seconds a lesson asked for may take to be built before the learner is told
 
 
 class TutorApp(App):
@@ -62,8 +66,8 @@ class TutorApp(App):
         self.broken: dict[str, Problem] = {}  # lesson id -> the first error validate reports, once checked
         self.shelf: Shelf | None = None  # the files read, their lessons not built yet (`reading`)
         self._headers: list[Header] = []  # the shelf's
-        self.waiting: list[Callable[[], None]] = []  # asked for before the lessons were built
-        self.early_keys: list[events.Key] | None = []  # typed before the first screen could take them
+        self.waiting: Callable[[], None] | None = None  # asked for before the lessons were built
+        self.held: list[events.Key | events.Paste] | None = []  # typed while starting (None: started)
         if ansi:
             self.theme = "ansi-dark"
 
@@ -82,11 +86,19 @@ class TutorApp(App):
         return self._headers if self.shelf is not None else [Header.of(lesson) for lesson in self.lessons]
 
     def when_built(self, action: Callable[[], None]) -> None:
-        """Run `action` now, or once the lessons are built."""
+        """Run `action` now, or once the lessons are built if the screen that asked is still
+        on top then. Only the last request waits: Enter twice opens one lesson, and a dialog
+        opened meanwhile is not covered by what was asked before it."""
         if self.shelf is None:
             action()
-        else:
-            self.waiting.append(action)
+            return
+        asker = self.screen
+        self.waiting = lambda: action() if self.screen is asker else None
+        self.set_timer(WAIT_NOTICE, self._still_building)
+
+    def _still_building(self) -> None:
+        if self.waiting is not None:
+            self.notify("Reading the lessons: a moment.", timeout=2, markup=False)
 
     def built(self, lessons: list[Lesson], problems: list[Problem]) -> None:
         """The lessons are built: the catalogue lists them (a file whose lesson did not
@@ -97,35 +109,55 @@ class TutorApp(App):
         for screen in self.screen_stack:
             if isinstance(screen, CatalogueScreen):
                 screen.lessons_built()
-        waiting, self.waiting = self.waiting, []
-        for action in waiting:
-            action()
+        waiting, self.waiting = self.waiting, None
+        if waiting is not None:
+            waiting()
 
     async def on_event(self, event: events.Event) -> None:
-        """Keys typed while the tutor starts, before its first screen can take them, are held
-        and handed over in order once it can (else Textual drops them). An Enter typed before
-        the terminal left line mode reaches us as a newline (ctrl+j)."""
-        if self.early_keys is not None and isinstance(event, events.Key) and not event.is_forwarded:
-            if self.early_keys or not self._takes_keys():
-                self.early_keys.append(events.Key("enter", "\r") if event.key == "ctrl+j" else event)
-                if len(self.early_keys) == 1:
-                    self.call_after_refresh(self._hand_over_early_keys, monotonic() + EARLY_KEYS_WAIT)
+        """Keys (and pastes) typed while the tutor starts are held until the screen they are
+        meant for can take them, then handed over in order (else Textual drops them or gives
+        them to a screen about to be covered). A newline (ctrl+j) is an Enter: one typed
+        before the terminal left line mode reaches us so."""
+        if isinstance(event, events.Key) and event.key == "ctrl+j" and not event.is_forwarded:
+            event = events.Key("enter", "\r")
+        if self.held is not None and isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
+            if self.held or not self._takes_keys():
+                self.held.append(event)
+                if len(self.held) == 1:
+                    self._hand_over_held(monotonic() + EARLY_KEYS_WAIT)
                 return
-            self.early_keys = None
+            if self.shelf is None:
+                self.held = None  # started: keys go straight on from now
         await super().on_event(event)
 
     def _takes_keys(self) -> bool:
-        """The screen on top is mounted and has focused its input, or has none to focus."""
+        """Nothing is about to open over the screen on top (a lesson or a practice asked for
+        while the lessons are built or torch loads; a lesson's intro), and that screen is
+        mounted and has focused its input, or has none to focus."""
+        if self.waiting is not None or self.open_practice:
+            return False
         screen = self.screen
+        if not getattr(screen, "settled", True):
+            return False
         return self.focused is not None or (screen.is_mounted and not screen.focus_chain)
 
-    async def _hand_over_early_keys(self, deadline: float) -> None:
-        if not self._takes_keys() and monotonic() < deadline:  # the first screen is still being composed
-            self.call_after_refresh(self._hand_over_early_keys, deadline)
-            return
-        keys, self.early_keys = self.early_keys or [], None
-        for key in keys:
-            await super().on_event(key)
+    @work(group="held-keys", exclusive=True)
+    async def _hand_over_held(self, deadline: float) -> None:
+        """Hand the held keys over one by one while the screen on top takes them (an Enter
+        among them may open a lesson: the keys after it wait for it); after `deadline`,
+        whatever the screen."""
+        while self.held:
+            if not self._takes_keys() and monotonic() < deadline:
+                await asyncio.sleep(HOLD_POLL)
+                continue
+            pumps = [self.focused, self.screen]
+            await super().on_event(self.held.pop(0))
+            for pump in pumps:  # the key's work done first (an Enter's Submitted reaches the screen)
+                if pump is not None and pump.is_attached:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(pump.wait_for_refresh(), HOLD_POLL * 10)
+        if monotonic() >= deadline:
+            self.held = None  # the screen never came: keys go straight on from now
 
     def get_default_screen(self) -> Screen:
         """The catalogue is the first screen drawn (no blank screen before it)."""
@@ -229,6 +261,7 @@ class TutorApp(App):
             return
         practice = self.store.start_practice(self.lessons)
         if practice.empty:
+            self.open_practice = False
             self.notify(practice.empty, markup=False)
             return
         if not self.engines_ready:

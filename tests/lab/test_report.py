@@ -164,3 +164,18 @@ def test_a_mistake_the_lesson_lists_is_named_by_its_feedback():
         }
     ]
     assert mistakes_of(None, None) == [] and mistakes_of({"records": 5}, None) == []
+
+
+def test_a_wrong_option_is_named_by_its_text_not_the_number_one_learner_saw():
+    """Each learner sees a choose step's options in their own order: the report and the
+    dashboard name the option, so that two students who chose it are counted together."""
+    from autograd_tutor.lab.classroom import _normal
+    from autograd_tutor.lab.report import mistakes_of
+
+    def state(number: str) -> dict:
+        chosen = {"answer": number, "diagnosis": "authored", "feedback": "x is still 3.", "option": "x changed"}
+        return {"records": [{"mistakes": [chosen]}]}
+
+    ann, bob = mistakes_of(state("2"), None), mistakes_of(state("3"), None)
+    assert ann[0]["answer"] == bob[0]["answer"] == "“x changed”"
+    assert _normal(ann[0]["answer"]) == "“x changed”"  # an option's words keep their spaces

@@ -109,3 +109,82 @@ def test_the_catalogue_is_drawn_from_the_files_before_the_lessons_are_built(tmp_
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("ok")
+
+
+def test_what_is_asked_while_the_lessons_are_built_happens_once_and_in_order(tmp_path):
+    """Enter pressed twice while the lessons are built opens the lesson once (the second
+    Enter reaches it); keys typed after that Enter wait for the lesson rather than acting
+    on the catalogue (ctrl+y's dialog is not left under it), and for its introduction
+    first when it opens on one; a request whose screen is no longer on top when the
+    lessons are built is dropped."""
+    course = tmp_path / "course"
+    course.mkdir()
+    for name in ("chain.yaml", "square.yaml"):
+        (course / name).write_text((FIXTURES / name).read_text())
+    opening = (FIXTURES / "chain.yaml").read_text().replace("id: chain-rule-sin-square", "id: with-intro")
+    (course / "intro.yaml").write_text(opening.replace("title: Chain rule", "intro: Read me first.\ntitle: Intro"))
+    script = textwrap.dedent(
+        f"""
+        import asyncio
+        from pathlib import Path
+        from autograd_tutor.lesson.files import read
+        from autograd_tutor.progress import ProgressStore
+        from autograd_tutor.ui.app import TutorApp
+
+        def started():
+            app = TutorApp.reading(read([{str(course)!r}]), ProgressStore(Path({str(tmp_path)!r})))
+            app.start_warm_up = lambda: None  # hold the build (and torch) back
+            return app
+
+        async def build(app, pilot):
+            TutorApp.start_warm_up(app)
+            for _ in range(500):
+                if app.shelf is None and type(app.screen).__name__ != "CatalogueScreen":
+                    break
+                await pilot.pause(0.02)
+            await pilot.pause(0.3)
+
+        def stack(app):
+            return [type(s).__name__ for s in app.screen_stack]
+
+        async def main():
+            app = started()
+            async with app.run_test(size=(80, 24)) as pilot:
+                await pilot.pause()
+                await pilot.press(*"sin", "enter", "enter", "1", "6")
+                await pilot.pause()
+                assert stack(app) == ["CatalogueScreen"], stack(app)
+                assert app.screen.query_one("#filter").value == "sin"  # what followed Enter waits
+                await build(app, pilot)
+                assert stack(app) == ["CatalogueScreen", "LessonScreen"], stack(app)
+                assert app.screen.query_one("#answer").value == "16"
+            app = started()
+            async with app.run_test(size=(80, 24)) as pilot:
+                await pilot.pause()
+                await pilot.press(*"sin", "enter", "ctrl+y")
+                await build(app, pilot)
+                assert stack(app) == ["CatalogueScreen", "LessonScreen"], stack(app)  # no dialog under it
+            app = started()
+            async with app.run_test(size=(80, 24)) as pilot:
+                await pilot.pause()
+                catalogue = app.screen
+                catalogue.action_open()  # asked (as from the command palette), then a dialog opened
+                catalogue.action_reset_all()
+                await pilot.pause()
+                await build(app, pilot)
+                assert stack(app) == ["CatalogueScreen", "Confirm"], stack(app)
+            app = started()
+            async with app.run_test(size=(80, 24)) as pilot:
+                await pilot.pause()
+                await pilot.press(*"intro", "enter", "enter", "1", "6")  # the second Enter: past its intro
+                await build(app, pilot)
+                assert stack(app) == ["CatalogueScreen", "LessonScreen"], stack(app)
+                assert app.screen.lesson.id == "with-intro" and app.screen.query_one("#answer").value == "16"
+            print("ok")
+
+        asyncio.run(main())
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("ok")

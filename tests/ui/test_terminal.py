@@ -253,6 +253,19 @@ def test_what_is_typed_while_the_tutor_starts_is_kept(terminal, tmp_path):
     terminal.wait_for("Gradients accumulate until you clear them · lesson 9 of")
 
 
+def test_what_is_typed_while_a_lesson_opens_goes_to_its_answer_box(terminal, tmp_path):
+    """Started on one lesson, the tutor shows the catalogue first: what is typed straight
+    after the command waits for the lesson (not the catalogue's filter, nor the graph pane)."""
+    terminal.start("bash --norc --noprofile")
+    terminal.wait_until(lambda screen: screen.strip(), "bash never prompted")
+    lesson = Path(__file__).parent.parent / "lessons" / "chain.yaml"
+    terminal.run("send-keys", "-t", terminal.name, f"{COMMAND} --data-dir {tmp_path} {lesson}", "Enter")
+    terminal.type("16")
+    terminal.keys("Enter")
+    terminal.wait_for("Step 2 of")
+    assert "✓ 16 was right" in terminal.screen() or "Correct" in terminal.screen()
+
+
 def test_ansi_highlights_the_selected_row(terminal, tmp_path):
     terminal.start(f"{COMMAND} --ansi --data-dir {tmp_path}")
     terminal.wait_for("Course: 0/")

@@ -45,6 +45,7 @@ class FilterInput(TypedInput):
 
 
 class CatalogueScreen(ResponsiveScreen):
+    AUTO_FOCUS = "#filter"
     BINDINGS = [
         Binding("ctrl+n", "continue", "Continue"),
         Binding("ctrl+g", "reset", "Restart lesson"),

@@ -49,6 +49,7 @@ SYMBOLIC_WAIT = 60.0  # the longest a reveal waits for sympy to finish loading
 
 
 class LessonScreen(ResponsiveScreen):
+    AUTO_FOCUS = "#answer"  # keys typed as it opens go to the answer box, not the graph pane
     BINDINGS = [
         Binding("ctrl+t", "hint", "Hint"),
         Binding("ctrl+r", "reveal", "Reveal"),
@@ -73,6 +74,7 @@ class LessonScreen(ResponsiveScreen):
         self.reading = False  # keep what was just said in view while the step grows (see follow)
         self.note: Line | None = None  # shown under an empty answer box: how the last step went
         self.skills_before = self.app.store.mastery()  # the summary says which skills moved since
+        self.settled = False  # until it is drawn and has opened on its intro, if it does
 
     @property
     def ready(self) -> bool:
@@ -105,7 +107,8 @@ class LessonScreen(ResponsiveScreen):
         self.watch(self.app, "engines_ready", self._engines_ready, init=False)
         self.watch(self.query_one("#step-pane"), "virtual_size", self._step_grew, init=False)
         if self.opens_with_intro():
-            self.call_after_refresh(self.action_intro)
+            self.action_intro()  # keys typed ahead go to the page the learner sees first
+        self.settled = True
 
     def composed(self) -> bool:
         """Every widget the screen draws into is mounted (a screen's Mount can come before its

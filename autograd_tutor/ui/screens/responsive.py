@@ -22,6 +22,7 @@ class ResponsiveScreen(Screen):
     FOOTER_OPTIONAL: tuple[str, ...] = ()  # actions whose keys leave the footer when it is full, first to go first
 
     _fitted: tuple | None = None  # the width bands the screen is laid out for
+    settled = True  # keys typed ahead may be handed to it (False while it is still opening)
 
     def on_mount(self) -> None:
         self._fit(self.app.size.width)
