@@ -196,3 +196,41 @@ def test_a_value_in_code_is_written_as_python_that_torch_runs():
         exec(line.strip(), scope)  # noqa: S102 - our own prose, filled in
         assert scope["x"].requires_grad and scope["x"].item() == float(x)
     assert session.text("x = {x}") == "x = 4"
+
+
+def test_a_jacobian_is_found_finite_or_not_as_its_entries_are():
+    """Drawing a variant checks every local factor is finite; a Jacobian is checked by one
+    backward pass with an upstream of ones (each entry of that product sums a column),
+    which must agree with the Jacobian itself, entry by entry."""
+    from autograd_tutor.engine.graph import analyse
+    from autograd_tutor.expr.evaluate import is_finite
+    from autograd_tutor.lesson.files import BUNDLED
+    from autograd_tutor.lesson.loader import library
+
+    lessons, _ = library([BUNDLED])
+    tensor_lessons = [load_fixture(name) for name in ("linear-layer", "softmax-ce", "vjp")]
+    checked = 0
+    for les in [*lessons, *tensor_lessons]:
+        comp = les.computation
+        analysis = analyse(comp, comp.inputs)
+        for edge in comp.edges:
+            assert analysis.local_finite(edge) == is_finite(analysis.local[edge]), (les.id, edge)
+            checked += 1
+    assert checked > 100
+    root = lesson_text(
+        """
+        format: 1
+        id: root-sum
+        title: t
+        inputs:
+          a: {value: [[0.0, 1.0], [4.0, 9.0]], requires_grad: true}
+        nodes:
+          s: sum(sqrt(a), 0)
+          L: sum(s)
+        """
+    )
+    comp = root.computation
+    analysis = analyse(comp, comp.inputs)
+    assert not is_finite(analysis.local[("s", "a")]) and not analysis.local_finite(("s", "a"))
+    moved = analyse(comp.at({"a": np.array([[1.0, 1.0], [4.0, 9.0]])}), {"a": np.array([[1.0, 1.0], [4.0, 9.0]])})
+    assert moved.local_finite(("s", "a")) and is_finite(moved.local[("s", "a")])

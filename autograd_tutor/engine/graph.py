@@ -56,13 +56,29 @@ class Analysis:
     dtype: str = "float64"
     seed: int = 0  # for the random upstream gradients of backprop checks at this point
     _upstreams: dict[str, Value] = field(default_factory=dict)
+    _vjps: dict[tuple, Value] = field(default_factory=dict)
 
     def finite(self) -> bool:
         return all(is_finite(v) for d in (self.values, self.gradients) for v in d.values())
 
     def vjp(self, edge: Edge, upstream: Value) -> Value:
-        """What flows into `edge`'s argument when `upstream` flows into its node."""
-        return vjp(self.comp, edge, self.values, upstream, self.dtype)
+        """What flows into `edge`'s argument when `upstream` flows into its node (kept: a
+        test point is shared by every variant of its lesson, and asked again by each)."""
+        upstream = np.asarray(upstream, dtype=float)
+        key = (edge, upstream.shape, upstream.tobytes())
+        if key not in self._vjps:
+            self._vjps[key] = vjp(self.comp, edge, self.values, upstream, self.dtype)
+        return self._vjps[key]
+
+    def local_finite(self, edge: Edge) -> bool:
+        """Whether ∂node/∂arg is finite everywhere. Where it is a Jacobian, the product with
+        an upstream of ones says so at the cost of one backward pass: each of its entries
+        is a sum over a column, finite only when every term is."""
+        node, arg = edge
+        shapes = self.comp.shapes
+        if not shapes[node] or (self.comp.elementwise(node) and shapes[node] == shapes[arg]):
+            return is_finite(self.local[edge])
+        return is_finite(self.vjp(edge, np.ones(shapes[node])))
 
     def upstream(self, node: str) -> Value:
         """A random upstream gradient of `node`'s shape (seeded by the point), for

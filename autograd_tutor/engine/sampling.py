@@ -13,7 +13,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ..expr.evaluate import Value, is_finite
+from ..expr.evaluate import Value
 from ..lesson.computation import Computation
 from ..lesson.model import Range
 from .graph import Analysis, analyse, grad_fn_names
@@ -61,7 +61,7 @@ def _from_range(domain: Range, shape: tuple, rng: np.random.Generator) -> Value:
 
 def finite_everywhere(comp: Computation, analysis: Analysis) -> bool:
     """Every value, gradient and local factor finite."""
-    return analysis.finite() and all(is_finite(analysis.local[edge]) for edge in comp.edges)
+    return analysis.finite() and all(analysis.local_finite(edge) for edge in comp.edges)
 
 
 class TestPoints:
