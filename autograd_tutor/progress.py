@@ -219,14 +219,14 @@ class ProgressStore:
     def open(self, lesson) -> LessonSession:
         """The learner's session of `lesson`, where they left it, with their own variant
         of its numbers and order of its options (`authored`: the lesson as written)."""
-        from .session import LessonSession
+        from .session import STATE_VERSION, LessonSession
 
         state = self.load(lesson.id)
         if self.authored:
             session = LessonSession(lesson, state, variant=0)
         else:
             session = LessonSession(lesson, state, seed=self.seed)
-        if state is not None and state.get("version") != session.to_state()["version"]:
+        if state is not None and state.get("version") != STATE_VERSION:
             self._base[lesson.id] = session.to_state()  # what was read, in this version's terms, for merges
         return session
 
