@@ -225,12 +225,16 @@ def test_practice_asked_for_before_torch_is_loaded_starts_once_it_is(tmp_path):
                 await pilot.pause()
                 assert type(app.screen).__name__ == "CatalogueScreen"
                 assert "torch" not in sys.modules
+                await pilot.press("c", "o", "s")  # typed at once: for the practice, not the catalogue
                 TutorApp.start_warm_up(app)
                 for _ in range(500):
-                    if type(app.screen).__name__ == "PracticeScreen":
+                    boxes = app.screen.query("#answer")
+                    if type(app.screen).__name__ == "PracticeScreen" and boxes and boxes.first().value == "cos":
                         break
                     await pilot.pause(0.02)
                 assert app.screen.practice.item.skill == "chain-rule"
+                typed = (app.screen.query_one("#answer").value, app.screen_stack[0].query_one("#filter").value)
+                assert typed == ("cos", ""), typed
                 print("ok")
 
         asyncio.run(main())
