@@ -165,11 +165,14 @@ class Classroom:
             at = Counter(r.step for r in group if not r.finished)
             busiest, there = at.most_common(1)[0] if at else (None, 0)
             wrong: Counter = Counter()
+            written: dict[tuple[str, str], str] = {}  # each answer as its first student wrote it
             if busiest is not None:
                 for row in group:
                     for m in mistakes_of(row.state, lesson):
                         if m["step"] == busiest + 1:
-                            wrong[(_normal(m["answer"]), m["diagnosis"])] += 1
+                            key = (_normal(m["answer"]), m["diagnosis"])
+                            wrong[key] += 1
+                            written.setdefault(key, m["answer"][:60])
             out.append(
                 LessonNow(
                     lesson=lesson_id,
@@ -178,7 +181,7 @@ class Classroom:
                     finished=sum(r.finished for r in group),
                     busiest=None if busiest is None else where(lesson, busiest),
                     there=there,
-                    wrong=[(a, d, n) for (a, d), n in wrong.most_common(5)],
+                    wrong=[(written[key], key[1], n) for key, n in wrong.most_common(5)],
                 )
             )
         return out
@@ -199,6 +202,5 @@ def _stamp(path: Path) -> tuple:
 
 
 def _normal(answer: str) -> str:
-    """Answers that differ only in spaces are the same answer (an option's quoted text is
-    kept as written)."""
-    return answer[:60] if answer.startswith("“") else re.sub(r"\s+", "", answer)[:60]
+    """Answers that differ only in spaces are the same answer."""
+    return re.sub(r"\s+", "", answer)[:60]

@@ -165,3 +165,27 @@ def test_a_saved_answer_shows_up_without_polling(tmp_path, course):
                 assert [(s.student, s.attempts_here) for s in app.shown] == [("newcomer", expected)]
 
     asyncio.run(main())
+
+
+def test_wrong_answers_are_counted_whatever_their_spaces_and_shown_as_written(tmp_path, course):
+    """Two students who chose the same option (each saw it under another number), and two
+    who typed one formula with different spacing: one line each, words kept readable."""
+    lesson = course["chain-rule-sin-square"]
+    wrong = {
+        "ann": [{"answer": "2", "diagnosis": "authored", "feedback": "No.", "option": "x changed"}, "cos(x ** 2)"],
+        "bob": [{"answer": "3", "diagnosis": "authored", "feedback": "No.", "option": "x changed"}, "cos(x**2)"],
+    }
+    for name, (chosen, formula) in wrong.items():
+        session = LessonSession(lesson, seed=name)
+        session.index = 1
+        typed = {"answer": formula, "diagnosis": "missing_factor", "feedback": "You dropped it."}
+        session.records[1].mistakes += [chosen, typed]
+        store = ProgressStore.for_student(tmp_path, name)
+        store.save(session)
+        store.close()
+    classroom = Classroom(tmp_path, course)
+    classroom.load_all()
+    (chain,) = classroom.lessons()
+    counted = {(answer.replace(" ", ""), count) for answer, _, count in chain.wrong}
+    assert counted == {("“xchanged”", 2), ("cos(x**2)", 2)}
+    assert "“x changed”" in [answer for answer, _, _ in chain.wrong]
